@@ -1,0 +1,124 @@
+"""Settings: every environment variable the product reads, with defaults that run offline."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+WEAK_SECRETS = {'', 'secret', 'changeme', 'change-me', 'password', 'storage-secret', 'dev', 'test'}
+
+
+class Settings(BaseSettings):
+    """Read from the environment and `.env`; UPPER_CASE names are the env var names."""
+
+    model_config = SettingsConfigDict(env_file='.env', extra='ignore')
+
+    ENV: Literal['development', 'test', 'production'] = 'development'
+    DATA_DIR: Path = Path('data')
+    HOST: str = '0.0.0.0'
+    PORT: int = 8080
+    PUBLIC_URL: str = ''  # e.g. https://cofounder.example.com; used in links the API hands out
+    LOG_LEVEL: str = 'INFO'
+    LOG_JSON: bool = True
+
+    DATABASE_URL: str | None = None  # None → sqlite file in DATA_DIR
+    REDIS_URL: str | None = None
+    WORKERS: Literal['inprocess', 'external'] = 'inprocess'
+    WORKER_CONCURRENCY: int = 4
+
+    STORAGE_SECRET: SecretStr | None = None  # None → generated once, kept in DATA_DIR
+    ADMIN_EMAIL: str | None = None
+
+    ANTHROPIC_API_KEY: SecretStr | None = None
+    ANTHROPIC_BASE_URL: str | None = None
+    OPENAI_BASE_URL: str | None = None
+    OPENAI_API_KEY: SecretStr | None = None
+    DEFAULT_MODEL: str = ''  # '' → the provider's default (offline-1 / claude-sonnet-4-5 / llama3.1)
+    OFFLINE_PACE_SECONDS: float = 1.0  # offline model pause per step so a founder can watch; 0 in tests
+
+    E2B_API_KEY: SecretStr | None = None
+    E2B_TEMPLATE: str = 'base'
+    SANDBOX_UID: int = 65534  # unprivileged uid the local sandbox drops to when running as root
+    SANDBOX_MEMORY_MB: int = 1024
+    SANDBOX_TMPFS_MB: int = 256
+    SANDBOX_MAX_PROCS: int = 256
+    SANDBOX_COMMAND_TIMEOUT: float = 120.0
+
+    S3_BUCKET: str | None = None
+    S3_ENDPOINT_URL: str | None = None
+    S3_PUBLIC_URL: str | None = None  # CDN domain; None → served through the app
+    S3_REGION: str = 'us-east-1'
+    AWS_ACCESS_KEY_ID: SecretStr | None = None
+    AWS_SECRET_ACCESS_KEY: SecretStr | None = None
+
+    CHROMIUM_PATH: str = '/usr/bin/chromium'
+    SCREENSHOTS_ENABLED: bool = True
+
+    AGENT_MAX_TOOL_CALLS: int = 150
+    AGENT_MAX_TOKENS: int = 4096
+    EVENT_RETENTION_HOURS: int = 24
+    WORKSPACE_RETENTION_DAYS: int = 7
+
+    STRIPE_WEBHOOK_SECRET: SecretStr | None = None
+
+    @model_validator(mode='after')
+    def _refuse_weak_secret(self) -> Settings:
+        secret = self.STORAGE_SECRET.get_secret_value() if self.STORAGE_SECRET else None
+        if self.ENV == 'production' and secret is not None and (secret.lower() in WEAK_SECRETS or len(secret) < 16):
+            raise ValueError('STORAGE_SECRET is too weak for production: use 16+ random characters')
+        return self
+
+    @cached_property
+    def data_dir(self) -> Path:
+        path = self.DATA_DIR.resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def database_url(self) -> str:
+        """Async SQLAlchemy URL (aiosqlite or asyncpg)."""
+        url = self.DATABASE_URL or f'sqlite:///{self.data_dir / "cofounder.db"}'
+        return _with_driver(url, sqlite='sqlite+aiosqlite', postgres='postgresql+asyncpg')
+
+    @property
+    def sync_database_url(self) -> str:
+        """Sync URL for Alembic and the APScheduler job store."""
+        url = self.DATABASE_URL or f'sqlite:///{self.data_dir / "cofounder.db"}'
+        return _with_driver(url, sqlite='sqlite', postgres='postgresql+psycopg')
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith('sqlite')
+
+    def storage_secret(self) -> str:
+        """The configured secret, or one generated on first start and kept in the data dir."""
+        if self.STORAGE_SECRET:
+            return self.STORAGE_SECRET.get_secret_value()
+        path = self.data_dir / '.storage_secret'
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def secret_values(self) -> list[str]:
+        """Values of our own secret settings, so logs can redact them wherever they appear."""
+        values = [getattr(self, name) for name in type(self).model_fields]
+        found = [v.get_secret_value() for v in values if isinstance(v, SecretStr) and v.get_secret_value()]
+        if self.STORAGE_SECRET is None and (self.data_dir / '.storage_secret').exists():
+            found.append(self.storage_secret())
+        return [v for v in found if len(v) >= 6]
+
+
+def _with_driver(url: str, *, sqlite: str, postgres: str) -> str:
+    scheme, _, rest = url.partition('://')
+    base = scheme.split('+')[0]
+    if base == 'sqlite':
+        return f'{sqlite}://{rest}'
+    if base in {'postgres', 'postgresql'}:
+        return f'{postgres}://{rest}'
+    return url

@@ -1,0 +1,247 @@
+"""What the product needs from the outside world. Adapters in core/adapters implement these.
+
+Only standard-library and pydantic types cross a port, so the core never sees an SDK object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+from uuid import UUID
+
+OutputCallback = Callable[[str], Awaitable[None] | None]  # receives one chunk of stdout/stderr text
+
+
+# ── live updates ──────────────────────────────────────────────────────────────────────────────
+
+
+class Listener(Protocol):
+    """A subscription to one topic, opened *before* the follower reads the log (no gap)."""
+
+    async def wait(self, timeout: float | None = None) -> int | None:
+        """Latest seq announced since the last call, waiting if none yet; None on timeout."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class Notifier(Protocol):
+    """Wakes followers: "topic X has events up to seq N". It carries no event data."""
+
+    async def publish(self, topic: str, seq: int) -> None: ...
+
+    async def listen(self, topic: str) -> Listener: ...
+
+    async def close(self) -> None: ...
+
+
+# ── blobs ─────────────────────────────────────────────────────────────────────────────────────
+
+
+class BlobStore(Protocol):
+    async def put(self, key: str, data: bytes, *, content_type: str) -> str:
+        """Store immutably under key; returns the URL a browser uses to fetch it."""
+        ...
+
+    async def get(self, key: str) -> bytes:
+        """Raises KeyError when missing."""
+        ...
+
+    async def exists(self, key: str) -> bool: ...
+
+    async def list(self, prefix: str) -> list[str]:
+        """Keys under prefix, oldest first."""
+        ...
+
+    async def delete(self, key: str) -> None: ...
+
+    async def delete_prefix(self, prefix: str, *, keep_newest: int = 0) -> int: ...
+
+    def url(self, key: str) -> str: ...
+
+
+# ── sandbox ───────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass
+class CommandResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+    duration_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out
+
+
+class SandboxError(Exception):
+    """A sandbox operation failed (path outside the workspace, missing file, dead sandbox)."""
+
+
+@runtime_checkable
+class Sandbox(Protocol):
+    """One build's isolated workspace. Paths are relative to the workspace root."""
+
+    id: str
+
+    async def write_file(self, path: str, data: str | bytes) -> None: ...
+
+    async def read_file(self, path: str) -> bytes: ...
+
+    async def list_files(self, path: str = '.', *, recursive: bool = True) -> list[str]: ...
+
+    async def delete_file(self, path: str) -> None: ...
+
+    async def run(
+        self,
+        command: str,
+        *,
+        timeout: float | None = None,
+        on_stdout: OutputCallback | None = None,
+        on_stderr: OutputCallback | None = None,
+        cwd: str = '.',
+    ) -> CommandResult: ...
+
+    async def start_app(self, *, on_output: OutputCallback | None = None) -> str:
+        """Detect how the generated app starts, start it, wait until it answers; returns its URL."""
+        ...
+
+    async def app_url(self) -> str | None:
+        """URL of the running app, or None when it is not running."""
+        ...
+
+    async def stop_app(self) -> None: ...
+
+    async def kill_processes(self) -> None:
+        """Stop every process the sandbox runs (cancel)."""
+        ...
+
+    async def archive(self) -> bytes:
+        """The workspace as a gzipped tar (project snapshot)."""
+        ...
+
+    async def restore(self, archive: bytes) -> None: ...
+
+    async def pause(self) -> None: ...
+
+    async def resume(self) -> None: ...
+
+    async def destroy(self) -> None: ...
+
+
+class SandboxProvider(Protocol):
+    name: str  # local | e2b
+
+    async def create(self, *, key: str) -> Sandbox: ...
+
+    async def connect(self, sandbox_id: str) -> Sandbox | None:
+        """Reattach to an existing sandbox (paused or running); None when it has expired."""
+        ...
+
+    def isolation(self) -> str:
+        """Human description of the isolation in force, for /healthz and the admin page."""
+        ...
+
+
+# ── LLM ───────────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    id: str
+    name: str
+    input: dict[str, Any]
+
+
+@dataclass
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+@dataclass
+class LLMReply:
+    """One assistant turn. `content` is the turn in Anthropic block form, kept in the history."""
+
+    text: str
+    tool_calls: list[ToolCall]
+    stop_reason: str  # end_turn | tool_use | max_tokens
+    usage: Usage
+    model: str
+    content: list[dict[str, Any]] = field(default_factory=list)
+
+
+class LLMError(Exception):
+    """The model provider failed after its own retries; `retryable` says whether to try later."""
+
+    def __init__(self, message: str, *, retryable: bool = False, status: int | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.status = status
+
+
+TextCallback = Callable[[str], Awaitable[None] | None]
+
+
+class LLM(Protocol):
+    """Messages use Anthropic's shape: {'role', 'content': str | [blocks]} with text, tool_use,
+    tool_result blocks. Adapters for other providers translate."""
+
+    name: str  # offline | anthropic | openai_compat
+    offline: bool
+    default_model: str
+
+    async def complete(
+        self,
+        *,
+        system: str,
+        messages: list[dict[str, Any]],
+        tools: list[ToolSpec] | None = None,
+        model: str | None = None,
+        max_tokens: int = 4096,
+        tool_choice: str | None = None,  # force this tool (structured output)
+        on_text: TextCallback | None = None,
+    ) -> LLMReply: ...
+
+    async def healthy(self) -> bool: ...
+
+
+# ── screenshots, queue ────────────────────────────────────────────────────────────────────────
+
+
+class Screenshotter(Protocol):
+    async def capture(self, url: str, *, width: int = 1280, height: int = 800) -> bytes | None:
+        """A PNG, or None when the capture failed, was blank, or the breaker is open."""
+        ...
+
+    async def close(self) -> None: ...
+
+    def status(self) -> str: ...
+
+
+class JobQueue(Protocol):
+    """Runs `jobs.runner.run_build(job_id)` somewhere: in-process tasks or arq workers."""
+
+    async def enqueue(self, job_id: UUID) -> None: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass
+class Health:
+    name: str
+    ok: bool
+    detail: str = ''
+    extra: dict[str, Any] = field(default_factory=dict)

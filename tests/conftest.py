@@ -1,0 +1,52 @@
+"""Shared fixtures: an isolated data dir and settings, a migrated database on SQLite or Postgres."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import SQLModel
+
+from core import models  # noqa: F401  (registers tables)
+from core.config import Settings
+from core.db import make_engine, make_session_factory
+from tests.services import drop_postgres_database, fresh_postgres_database
+
+os.environ.setdefault('OFFLINE_PACE_SECONDS', '0')
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(_env_file=None, ENV='test', DATA_DIR=tmp_path / 'data', OFFLINE_PACE_SECONDS=0,
+                    STORAGE_SECRET='test-secret-not-for-production')
+
+
+@pytest.fixture(params=['sqlite', pytest.param('postgres', marks=pytest.mark.postgres)])
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A database URL on each backend; tables created from the models."""
+    if request.param == 'sqlite':
+        yield f'sqlite+aiosqlite:///{tmp_path / "test.db"}'
+        return
+    url = fresh_postgres_database()
+    yield url.replace('postgresql://', 'postgresql+asyncpg://')
+    drop_postgres_database(url)
+
+
+@pytest.fixture
+async def session_factory(db_url: str):  # type: ignore[no-untyped-def]
+    engine = make_engine(db_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(SQLModel.metadata.create_all)
+    yield make_session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def sqlite_session_factory(tmp_path: Path):  # type: ignore[no-untyped-def]
+    engine = make_engine(f'sqlite+aiosqlite:///{tmp_path / "one.db"}')
+    async with engine.begin() as conn:
+        await conn.run_sync(SQLModel.metadata.create_all)
+    yield make_session_factory(engine)
+    await engine.dispose()
