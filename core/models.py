@@ -15,7 +15,7 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)  # naive UTC: identical on SQLite and Postgres
+    return datetime.now(UTC)  # aware UTC: sqlmodel's UTCDateTime refuses naive values
 
 
 def _json(default: Any = None) -> Any:
