@@ -1,0 +1,455 @@
+"""Local sandbox: one workspace directory per build, commands under bubblewrap when present.
+
+Isolation with bubblewrap: the command runs as the unprivileged SANDBOX_UID (when the app runs
+as root), sees only its workspace (read-write), read-only system dirs and a private /tmp, with
+a clean environment, rlimits (processes, address space, file size, open files) and fresh
+pid/ipc/uts namespaces. The network is shared so the host can proxy the dev server on
+127.0.0.1. Without bubblewrap commands still run (rlimits, clean env, own session) and
+`isolation()` says so. Every command gets its own process group, killed on timeout or cancel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import inspect
+import logging
+import os
+import re
+import shutil
+import signal
+import socket
+import stat
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from core.adapters.sandbox_local_exec import Launch, Limits, bwrap_launch, find_bwrap, plain_launch
+from core.adapters.sandbox_local_fs import WorkspaceFS, split_relative
+from core.build.devserver import CANDIDATE_FILES, detect_start
+from core.config import Settings
+from core.ports import CommandResult, OutputCallback, SandboxError
+
+log = logging.getLogger(__name__)
+
+_KEY_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$')
+OUTPUT_KEEP_CHARS = 1_000_000  # per stream, in a CommandResult (the tail is kept)
+APP_TAIL_CHARS = 4_000
+APP_START_DEADLINE_S = 20.0
+INSTALL_TIMEOUT_S = 600.0
+TIMEOUT_EXIT_CODE = 124  # like coreutils `timeout`
+
+
+def bubblewrap_available() -> bool:
+    """Whether the local sandbox isolates commands with bubblewrap on this machine (for /healthz)."""
+    return find_bwrap() is not None
+
+
+class LocalSandboxProvider:
+    """Creates and reattaches workspaces under DATA_DIR/workspaces/<key>."""
+
+    name = 'local'
+
+    def __init__(self, settings: Settings, *, use_bwrap: bool | None = None) -> None:
+        self.settings = settings
+        bwrap = find_bwrap()
+        if use_bwrap and not bwrap:
+            raise SandboxError('bubblewrap was requested but the bwrap binary is not installed')
+        self.bwrap: str | None = bwrap if use_bwrap in (None, True) else None
+        self.as_root = os.geteuid() == 0
+        self.sandbox_uid: int | None = settings.SANDBOX_UID if (self.bwrap and self.as_root) else None
+        self.root = settings.data_dir / 'workspaces'
+        self._live: dict[str, LocalSandbox] = {}
+        self._prepared = False
+
+    @property
+    def uses_bubblewrap(self) -> bool:
+        return self.bwrap is not None
+
+    def isolation(self) -> str:
+        if not self.bwrap:
+            return 'subprocess only (install bubblewrap for isolation)'
+        who = f'uid {self.sandbox_uid}' if self.sandbox_uid is not None else f'uid {os.geteuid()}'
+        return f'bubblewrap ({who}, pid/ipc/uts namespaces, clean env, rlimits)'
+
+    async def create(self, *, key: str) -> LocalSandbox:
+        """A sandbox for key; reuses the workspace (and the live object) when it exists."""
+        _check_key(key)
+        if key in self._live:
+            return self._live[key]
+        await asyncio.to_thread(self._make_workspace, key)
+        return self._attach(key)
+
+    async def connect(self, sandbox_id: str) -> LocalSandbox | None:
+        try:
+            _check_key(sandbox_id)
+        except SandboxError:
+            return None
+        if not await asyncio.to_thread(_is_real_dir, self.root / sandbox_id):
+            stale = self._live.pop(sandbox_id, None)  # removed behind our back (retention, another worker)
+            if stale:
+                await stale.kill_processes()
+            return None
+        return self._live.get(sandbox_id) or self._attach(sandbox_id)
+
+    def _attach(self, key: str) -> LocalSandbox:
+        sandbox = LocalSandbox(self, key, self.root / key)
+        self._live[key] = sandbox
+        return sandbox
+
+    def _forget(self, key: str) -> None:
+        self._live.pop(key, None)
+
+    def _make_workspace(self, key: str) -> None:
+        if not self._prepared:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.root.chmod(0o711)  # sandbox uid may pass through to its own workspace, not list others
+            if self.sandbox_uid is not None:
+                _grant_traversal(self.root, self.sandbox_uid)
+            self._prepared = True
+        path = self.root / key
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            if not _is_real_dir(path):
+                raise SandboxError(f'workspace {key} is not a directory') from None
+        if self.sandbox_uid is not None:
+            os.chown(path, self.sandbox_uid, self.sandbox_uid, follow_symlinks=False)
+
+
+class _Proc:
+    """One running process group and its output readers."""
+
+    def __init__(self, transport: asyncio.SubprocessTransport, protocol: _ExitAwareProtocol, loop: Any) -> None:
+        self.transport = transport
+        self.process = asyncio.subprocess.Process(transport, protocol, loop)
+        self.exited = protocol.exited
+        self.pgid = transport.get_pid()
+        self.readers: list[asyncio.Task[None]] = []
+
+    def alive(self) -> bool:
+        return self.process.returncode is None
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.pgid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    async def finish(self, grace: float = 5.0) -> None:
+        """Kill the group, wait for the exit and let the readers drain what was written."""
+        self.kill()
+        try:
+            await asyncio.wait_for(asyncio.shield(self.exited), grace)
+        except TimeoutError:
+            log.warning('sandbox process %s did not exit after SIGKILL', self.pgid)
+        if self.readers:
+            # a child that left the group (setsid, plain mode only) may still hold the pipes
+            _, pending = await asyncio.wait(self.readers, timeout=grace)
+            for task in pending:
+                task.cancel()
+        self.transport.close()
+
+
+class LocalSandbox:
+    """One workspace; implements core.ports.Sandbox."""
+
+    def __init__(self, provider: LocalSandboxProvider, key: str, path: Path) -> None:
+        self.id = key
+        self.provider = provider
+        self.path = path
+        owner = (provider.sandbox_uid, provider.sandbox_uid) if provider.sandbox_uid is not None else None
+        self.fs = WorkspaceFS(path, owner)
+        self.limits = Limits.from_settings(provider.settings)
+        self._procs: set[_Proc] = set()
+        self._app: _Proc | None = None
+        self._app_port: int | None = None
+        self._app_tail: deque[str] = deque()
+        self._app_lock = asyncio.Lock()
+
+    # ── files ────────────────────────────────────────────────────────────────────────────────
+
+    async def write_file(self, path: str, data: str | bytes) -> None:
+        raw = data.encode() if isinstance(data, str) else data
+        await asyncio.to_thread(self.fs.write, path, raw)
+
+    async def read_file(self, path: str) -> bytes:
+        return await asyncio.to_thread(self.fs.read, path)
+
+    async def list_files(self, path: str = '.', *, recursive: bool = True) -> list[str]:
+        return await asyncio.to_thread(self.fs.list, path, recursive=recursive)
+
+    async def delete_file(self, path: str) -> None:
+        await asyncio.to_thread(self.fs.delete, path)
+
+    async def archive(self) -> bytes:
+        return await asyncio.to_thread(self.fs.archive)
+
+    async def restore(self, archive: bytes) -> None:
+        """Replace the workspace with a snapshot; running processes are stopped first."""
+        await self.kill_processes()
+        await asyncio.to_thread(self.fs.restore, archive)
+
+    # ── commands ─────────────────────────────────────────────────────────────────────────────
+
+    async def run(
+        self,
+        command: str,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109  (the port's signature)
+        on_stdout: OutputCallback | None = None,
+        on_stderr: OutputCallback | None = None,
+        cwd: str = '.',
+    ) -> CommandResult:
+        """Run `/bin/sh -c command` in the sandbox; nothing it started outlives it."""
+        limit = self.provider.settings.SANDBOX_COMMAND_TIMEOUT if timeout is None else timeout
+        started = time.monotonic()
+        out, err = _Collector(on_stdout), _Collector(on_stderr)
+        proc = await self._spawn(command, cwd=cwd, stdout=out, stderr=err)
+        timed_out = False
+        try:
+            await asyncio.wait_for(asyncio.shield(proc.exited), limit)
+        except TimeoutError:
+            timed_out = True
+        finally:
+            # background children (e.g. `server &`) die with the command, and release the pipes
+            await proc.finish()
+            self._procs.discard(proc)
+        code = TIMEOUT_EXIT_CODE if timed_out else (proc.process.returncode or 0)
+        if timed_out:
+            err.note(f'\n[command timed out after {limit:g}s and was killed]\n')
+        return CommandResult(code, out.text(), err.text(), timed_out, time.monotonic() - started)
+
+    async def _spawn(
+        self, command: str, *, cwd: str, stdout: _Collector, stderr: _Collector, env: dict[str, str] | None = None
+    ) -> _Proc:
+        launch = await asyncio.to_thread(self._launch, command, cwd, env)
+        loop = asyncio.get_running_loop()
+        try:
+            transport, protocol = await loop.subprocess_exec(
+                lambda: _ExitAwareProtocol(loop),
+                *launch.argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=launch.env,
+                cwd=launch.cwd,
+                preexec_fn=launch.preexec_fn,
+                start_new_session=True,  # own process group: killpg reaches every child
+            )
+        except OSError as exc:
+            raise SandboxError(f'could not start the command: {exc}') from exc
+        proc = _Proc(transport, protocol, loop)
+        process = proc.process
+        assert process.stdout and process.stderr
+        proc.readers = [
+            asyncio.create_task(stdout.pump(process.stdout)),
+            asyncio.create_task(stderr.pump(process.stderr)),
+        ]
+        self._procs.add(proc)
+        return proc
+
+    def _launch(self, command: str, cwd: str, env: dict[str, str] | None) -> Launch:
+        parts = split_relative(cwd)
+        self.fs.require_dir(parts)  # the cwd must be a real directory inside the workspace
+        if self.provider.bwrap:
+            return bwrap_launch(self.provider.bwrap, command, workspace=self.path, cwd_parts=parts,
+                                limits=self.limits, uid=self.provider.sandbox_uid, extra_env=env)  # fmt: skip
+        return plain_launch(command, workspace=self.path, cwd_parts=parts, limits=self.limits, extra_env=env)
+
+    async def kill_processes(self) -> None:
+        """Kill every process group this sandbox started (commands and the app)."""
+        procs = list(self._procs)
+        for proc in procs:
+            proc.kill()
+        await asyncio.gather(*(p.finish() for p in procs))
+        self._procs.clear()
+        self._app = None
+
+    # ── the app's dev server ─────────────────────────────────────────────────────────────────
+
+    async def start_app(self, *, on_output: OutputCallback | None = None) -> str:
+        """Detect the start command, run it in the background on a free port, wait until it answers."""
+        async with self._app_lock:
+            await self._stop_app()
+            plan = detect_start(await asyncio.to_thread(self._start_files))
+            if plan.install:
+                result = await self.run(plan.install, timeout=INSTALL_TIMEOUT_S, on_stdout=on_output,
+                                        on_stderr=on_output)  # fmt: skip
+                if not result.ok:
+                    tail = (result.stdout + result.stderr)[-APP_TAIL_CHARS:]
+                    raise SandboxError(f'`{plan.install}` failed (exit {result.exit_code}):\n{tail}')
+            port = _free_port()
+            self._app_tail = deque()
+            sink = _Collector(on_output, tail=self._app_tail)
+            proc = await self._spawn(plan.command, cwd='.', stdout=sink, stderr=sink, env={'PORT': str(port)})
+            if not await _wait_until_answering(proc, port, APP_START_DEADLINE_S):
+                alive = proc.alive()
+                await proc.finish()
+                self._procs.discard(proc)
+                if alive:
+                    why = f'did not answer within {APP_START_DEADLINE_S:g}s'
+                else:
+                    why = f'exited with code {proc.process.returncode}'
+                raise SandboxError(f'the app ({plan.command}) {why}. Last output:\n{"".join(self._app_tail)}')
+            self._app, self._app_port = proc, port
+            return _url(port)
+
+    async def app_url(self) -> str | None:
+        if self._app and self._app.alive() and self._app_port:
+            return _url(self._app_port)
+        return None
+
+    async def stop_app(self) -> None:
+        async with self._app_lock:
+            await self._stop_app()
+
+    async def _stop_app(self) -> None:
+        if self._app:
+            await self._app.finish()
+            self._procs.discard(self._app)
+        self._app, self._app_port = None, None
+
+    def app_output_tail(self) -> str:
+        """The last few KB the app printed (for error reports)."""
+        return ''.join(self._app_tail)
+
+    def _start_files(self) -> dict[str, str | None]:
+        files: dict[str, str | None] = {}
+        for entry in self.fs.list('.', recursive=False):
+            name = entry.rstrip('/')
+            files[name] = None
+            if name in CANDIDATE_FILES and not entry.endswith('/'):
+                try:
+                    files[name] = self.fs.read(name)[:200_000].decode('utf-8', 'replace')
+                except SandboxError:
+                    pass
+        return files
+
+    # ── lifecycle ────────────────────────────────────────────────────────────────────────────
+
+    async def pause(self) -> None:
+        """A local sandbox costs nothing when idle: pausing just stops the app."""
+        await self.stop_app()
+
+    async def resume(self) -> None:
+        await self.start_app()
+
+    async def destroy(self) -> None:
+        await self.kill_processes()
+        self.provider._forget(self.id)
+        await asyncio.to_thread(shutil.rmtree, self.path, ignore_errors=True)
+
+
+class _ExitAwareProtocol(asyncio.subprocess.SubprocessStreamProtocol):
+    """Tells when the process itself exits: Process.wait() also waits for the pipes to close,
+    which a background child that inherited them may hold open until it is killed."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(limit=2**16, loop=loop)
+        self.exited: asyncio.Future[None] = loop.create_future()
+
+    def process_exited(self) -> None:
+        super().process_exited()
+        if not self.exited.done():
+            self.exited.set_result(None)
+
+
+class _Collector:
+    """Decodes a stream chunk by chunk, forwards it to a callback, keeps a bounded copy."""
+
+    def __init__(self, callback: OutputCallback | None, *, tail: deque[str] | None = None) -> None:
+        self.callback = callback
+        self.parts: deque[str] = tail if tail is not None else deque()
+        self.size = 0
+        self.limit = APP_TAIL_CHARS if tail is not None else OUTPUT_KEEP_CHARS
+
+    async def pump(self, stream: asyncio.StreamReader) -> None:
+        decoder = codecs.getincrementaldecoder('utf-8')(errors='replace')
+        while True:
+            chunk = await stream.read(65536)
+            text = decoder.decode(chunk, final=not chunk)
+            if text:
+                await self.emit(text)
+            if not chunk:
+                return
+
+    async def emit(self, text: str) -> None:
+        self.note(text)
+        if self.callback:
+            try:
+                result: Any = self.callback(text)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:  # a failing listener must not kill the command's output pump
+                log.exception('sandbox output callback failed')
+
+    def note(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += len(text)
+        while self.size > self.limit and len(self.parts) > 1:
+            self.size -= len(self.parts.popleft())
+
+    def text(self) -> str:
+        return ''.join(self.parts)
+
+
+async def _wait_until_answering(proc: _Proc, port: int, deadline_s: float) -> bool:
+    """Poll http://127.0.0.1:port/ with a raw GET until any HTTP response, exit, or deadline."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if not proc.alive():
+            return False
+        if await _answers(port):
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+async def _answers(port: int) -> bool:
+    writer = None
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection('127.0.0.1', port), 1.0)
+        writer.write(b'GET / HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
+        await writer.drain()
+        line = await asyncio.wait_for(reader.readline(), 5.0)
+        return line.startswith(b'HTTP/')
+    except (OSError, TimeoutError):
+        return False
+    finally:
+        if writer:
+            writer.close()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(('127.0.0.1', 0))
+        return int(s.getsockname()[1])
+
+
+def _url(port: int) -> str:
+    return f'http://127.0.0.1:{port}'
+
+
+def _check_key(key: str) -> None:
+    if not isinstance(key, str) or not _KEY_RE.match(key) or '..' in key:
+        raise SandboxError(f'invalid sandbox key {key!r}: use letters, digits, "-", "_" and "."')
+
+
+def _is_real_dir(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
+def _grant_traversal(path: Path, uid: int) -> None:
+    """bwrap resolves the workspace path as the sandbox uid, so every ancestor must be searchable
+    by it. Add search-only permission (o+x, no listing) where it is missing, and say so."""
+    for directory in [path, *path.parents]:
+        st = directory.stat()
+        if st.st_uid == uid or st.st_mode & stat.S_IXOTH:
+            continue
+        directory.chmod(stat.S_IMODE(st.st_mode) | stat.S_IXOTH)
+        log.warning('sandbox: made %s searchable (o+x) so the sandbox uid can reach its workspace', directory)
