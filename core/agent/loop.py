@@ -1,0 +1,287 @@
+"""The agent loop (AG-1): think → act → observe → repeat, with whatever brain implements the LLM port.
+
+One turn: ask the model → keep its reply in the history → run each tool call it made (guards first)
+→ give all results back in one user turn → checkpoint. The loop emits `Thinking`, `ToolCalled` and
+`ToolResult`; tools emit their own domain events (narration, docs, phases). It ends when the model
+ends its turn without tool calls ('done'), the build is cancelled, a guard stops it, or the model fails.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from core.agent import guards
+from core.agent.checkpoint import CheckpointState
+from core.agent.safety import founder_safe
+from core.agent.tools import ToolRegistry, tool_specs
+from core.agent.tools.base import ToolContext, ToolInputError, ToolOutcome
+from core.events import Thinking, ToolCalled, ToolResult
+from core.ports import LLM, LLMError, LLMReply, ToolCall, Usage
+
+START_MESSAGE = 'Build the MVP described above.'
+CONTINUE_MESSAGE = 'Your reply was cut off. Please continue where you stopped.'
+MAX_CONTINUATIONS = 2
+EVENT_INPUT_CHARS = 200  # longer string arguments appear in events as a size, not the content
+
+
+async def _never_stop() -> str | None:
+    return None
+
+
+async def _save_nothing(_state: CheckpointState) -> None:
+    return None
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+@dataclass
+class AgentRunContext:
+    """What one run needs, injected by the build pipeline."""
+
+    llm: LLM
+    model: str
+    tools: ToolRegistry
+    tool_ctx: ToolContext
+    save_checkpoint: Callable[[CheckpointState], Awaitable[None]] = _save_nothing
+    should_stop: Callable[[], Awaitable[str | None]] = _never_stop  # a reason when cancelled
+    on_usage: Callable[[Usage, str], Awaitable[None]] | None = None  # BU-2: every call's tokens
+    on_tool_failure: Callable[[ToolCall, str], Awaitable[str | None]] | None = None  # AG-7: guidance
+    max_tool_calls: int = 150
+    max_tokens: int = 4096
+    max_result_tokens: int = 1000
+    redact: Callable[[str], str] = _identity
+
+
+@dataclass
+class AgentOutcome:
+    """How a run ended. `reason` is for the founder; `detail` is technical (an expander, logs)."""
+
+    status: Literal['done', 'cancelled', 'guard', 'error']
+    reason: str = ''
+    detail: str = ''
+    retryable: bool = False
+    summary: str = ''  # the model's closing words, founder-safe
+    iterations: int = 0
+    tool_calls: int = 0
+
+
+@dataclass
+class _Turn:
+    results: list[dict[str, Any]] = field(default_factory=list)
+    stop: AgentOutcome | None = None
+
+
+async def run_agent(ctx: AgentRunContext, *, system: str, state: CheckpointState) -> AgentOutcome:
+    """Run (or resume) the agent until it finishes, is cancelled, is stopped by a guard, or fails."""
+    _restore_run_state(ctx.tool_ctx, state)
+    if not state.messages:
+        state.messages.append({'role': 'user', 'content': START_MESSAGE})
+    pending = _pending_calls(state.messages)
+    if pending is None and state.messages[-1]['role'] == 'assistant':
+        return _outcome(state, 'done', summary=_last_text(state.messages))  # finished before a restart
+    specs = tool_specs(ctx.tools)
+    while True:
+        if pending is None:
+            if reason := await ctx.should_stop():
+                return _outcome(state, 'cancelled', reason=reason)
+            try:
+                reply = await ctx.llm.complete(
+                    system=system, messages=state.messages, tools=specs, model=ctx.model, max_tokens=ctx.max_tokens
+                )
+            except LLMError as exc:
+                return _model_failed(state, exc)
+            if ctx.on_usage:
+                await ctx.on_usage(reply.usage, reply.model)
+            state.messages.append({'role': 'assistant', 'content': _content(reply)})
+            await _think(ctx, reply.text)
+            if not reply.tool_calls:
+                if reply.stop_reason == 'max_tokens' and _continue(state):
+                    await _checkpoint(ctx, state)
+                    continue
+                await _checkpoint(ctx, state)
+                return _outcome(state, 'done', summary=founder_safe(reply.text, fallback=''))
+            pending = reply.tool_calls
+        turn = await _run_calls(ctx, state, pending)
+        state.messages.append({'role': 'user', 'content': turn.results})
+        state.iteration += 1
+        await _checkpoint(ctx, state)
+        if turn.stop:
+            return turn.stop
+        pending = None
+
+
+async def _run_calls(ctx: AgentRunContext, state: CheckpointState, calls: list[ToolCall]) -> _Turn:
+    """Run a turn's calls in order; once stopped, the rest get a "not run" result (the history stays valid)."""
+    turn = _Turn()
+    for call in calls:
+        if turn.stop is None:
+            turn.stop = await _stop_before(ctx, state, call)
+        if turn.stop is not None:
+            turn.results.append(_result_block(call.id, f'Not run: {turn.stop.reason}', is_error=True))
+            continue
+        turn.results.append(await _run_one(ctx, state, call))
+    return turn
+
+
+async def _stop_before(ctx: AgentRunContext, state: CheckpointState, call: ToolCall) -> AgentOutcome | None:
+    if reason := await ctx.should_stop():
+        return _outcome(state, 'cancelled', reason=reason)
+    if reason := guards.cap_reached(state.tool_calls, ctx.max_tool_calls):
+        return _outcome(state, 'guard', reason=reason, detail=f'tool-call cap {ctx.max_tool_calls} reached')
+    fingerprint = guards.fingerprint(call.name, call.input)
+    if reason := guards.repetition(state.recent_calls, fingerprint):
+        return _outcome(state, 'guard', reason=reason, detail=f'repeated call {call.name} {_short_json(call.input)}')
+    guards.remember(state.recent_calls, fingerprint)
+    return None
+
+
+async def _run_one(ctx: AgentRunContext, state: CheckpointState, call: ToolCall) -> dict[str, Any]:
+    tool = ctx.tools.get(call.name)
+    label = _label(tool, call)
+    tc = ctx.tool_ctx
+    await tc.emit(
+        ToolCalled(job_id=tc.job_id, call_id=call.id, tool=call.name, label=label, input=_event_input(ctx, call.input))
+    )
+    state.tool_calls += 1
+    outcome = await _execute(ctx, call)
+    output = guards.truncate_middle(ctx.redact(outcome.output), ctx.max_result_tokens)
+    await tc.emit(ToolResult(job_id=tc.job_id, call_id=call.id, tool=call.name, ok=outcome.ok, output=output))
+    _sync_run_state(tc, state)
+    if not outcome.ok and ctx.on_tool_failure:
+        guidance = await ctx.on_tool_failure(call, outcome.output)
+        if guidance:
+            output = f'{output}\n\n{guidance}'
+    return _result_block(call.id, output, is_error=not outcome.ok)
+
+
+async def _execute(ctx: AgentRunContext, call: ToolCall) -> ToolOutcome:
+    tool = ctx.tools.get(call.name)
+    if tool is None:
+        return ToolOutcome(ok=False, output=f'There is no tool named {call.name}. Tools: {", ".join(ctx.tools)}.')
+    try:
+        return await tool.run(ctx.tool_ctx, call.input if isinstance(call.input, dict) else {})
+    except ToolInputError as exc:
+        return ToolOutcome(ok=False, output=f'Invalid arguments for {call.name}: {exc}')
+    except Exception as exc:  # noqa: BLE001 — a broken tool is a failed step the model can work around
+        return ToolOutcome(ok=False, output=f'{call.name} failed: {type(exc).__name__}: {exc}')
+
+
+async def _think(ctx: AgentRunContext, text: str) -> None:
+    safe = founder_safe(text, fallback='') if text and text.strip() else ''
+    if safe:
+        await ctx.tool_ctx.emit(Thinking(job_id=ctx.tool_ctx.job_id, text=safe))
+
+
+async def _checkpoint(ctx: AgentRunContext, state: CheckpointState) -> None:
+    _sync_run_state(ctx.tool_ctx, state)
+    state.sandbox_id = ctx.tool_ctx.sandbox.id
+    await ctx.save_checkpoint(state)
+
+
+def _restore_run_state(tc: ToolContext, state: CheckpointState) -> None:
+    if state.phases and not tc.phases:
+        tc.phases = [dict(card) for card in state.phases]
+        tc.phase = state.phase
+    for message in state.messages:  # sections documented before a restart
+        for block in _blocks(message):
+            if block.get('type') == 'tool_use' and block.get('name') == 'document':
+                tc.docs_written.add(str((block.get('input') or {}).get('section')))
+
+
+def _sync_run_state(tc: ToolContext, state: CheckpointState) -> None:
+    state.phase = tc.phase
+    state.phases = tc.phases
+
+
+def _pending_calls(messages: list[dict[str, Any]]) -> list[ToolCall] | None:
+    """Tool calls of a trailing assistant turn that never got results (saved mid-turn), else None."""
+    if not messages or messages[-1]['role'] != 'assistant':
+        return None
+    calls = [
+        ToolCall(id=b['id'], name=b['name'], input=b.get('input') or {})
+        for b in _blocks(messages[-1])
+        if b.get('type') == 'tool_use'
+    ]
+    return calls or None
+
+
+def _blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
+    content = message.get('content')
+    return content if isinstance(content, list) else []
+
+
+def _last_text(messages: list[dict[str, Any]]) -> str:
+    content = messages[-1].get('content')
+    text = content if isinstance(content, str) else ' '.join(b.get('text', '') for b in _blocks(messages[-1]))
+    return founder_safe(text, fallback='')
+
+
+def _content(reply: LLMReply) -> list[dict[str, Any]]:
+    if reply.content:
+        return reply.content
+    blocks: list[dict[str, Any]] = [{'type': 'text', 'text': reply.text}] if reply.text else []
+    blocks += [{'type': 'tool_use', 'id': c.id, 'name': c.name, 'input': c.input} for c in reply.tool_calls]
+    return blocks
+
+
+def _continue(state: CheckpointState) -> bool:
+    used = state.retry_counters.get('continuations', 0)
+    if used >= MAX_CONTINUATIONS:
+        return False
+    state.retry_counters['continuations'] = used + 1
+    state.messages.append({'role': 'user', 'content': CONTINUE_MESSAGE})
+    return True
+
+
+def _result_block(call_id: str, output: str, *, is_error: bool) -> dict[str, Any]:
+    block: dict[str, Any] = {'type': 'tool_result', 'tool_use_id': call_id, 'content': output}
+    if is_error:
+        block['is_error'] = True
+    return block
+
+
+def _label(tool: Any, call: ToolCall) -> str:
+    if tool is None:
+        return 'Tried a step that does not exist'
+    try:
+        return str(tool.label(call.input))
+    except Exception:  # noqa: BLE001 — a label must never break the run
+        return f'Used {call.name}'
+
+
+def _event_input(ctx: AgentRunContext, data: dict[str, Any]) -> dict[str, Any]:
+    """The call's arguments for the event: long texts become their size, everything redacted."""
+    return {str(key): _event_value(ctx, value) for key, value in (data.items() if isinstance(data, dict) else [])}
+
+
+def _event_value(ctx: AgentRunContext, value: Any) -> Any:
+    if isinstance(value, str):
+        if len(value) > EVENT_INPUT_CHARS:
+            return f'[{value.count(chr(10)) + 1} lines, {len(value)} characters]'
+        return ctx.redact(value)
+    if isinstance(value, dict):
+        return {str(k): _event_value(ctx, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_event_value(ctx, v) for v in value]
+    return value if isinstance(value, int | float | bool) or value is None else ctx.redact(str(value))
+
+
+def _short_json(data: dict[str, Any]) -> str:
+    return json.dumps(data, sort_keys=True, default=str)[:200]
+
+
+def _model_failed(state: CheckpointState, exc: LLMError) -> AgentOutcome:
+    if exc.retryable:
+        reason = 'The AI model is not answering right now. Your build is saved and can continue later.'
+    else:
+        reason = 'The AI model refused or failed the request, so the build stopped.'
+    return _outcome(state, 'error', reason=reason, detail=f'{type(exc).__name__}: {exc}', retryable=exc.retryable)
+
+
+def _outcome(state: CheckpointState, status: Any, **fields: Any) -> AgentOutcome:
+    return AgentOutcome(status=status, iterations=state.iteration, tool_calls=state.tool_calls, **fields)

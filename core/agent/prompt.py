@@ -1,0 +1,129 @@
+"""The agent's system prompt (AG-2): how to work, and what to build.
+
+It ends with a machine-readable build spec (JSON between markers) that the offline model parses.
+The JSON is ASCII-escaped, so the start marker (which holds non-ASCII brackets) can never occur
+inside it, and the last marker in the prompt is always the real one whatever the founder typed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+SPEC_START = '⟦BUILD SPEC⟧'
+SPEC_END = '⟦END BUILD SPEC⟧'
+
+_INSTRUCTIONS = """You are the engineer co-founder of a non-technical founder. You build their MVP, on your own, \
+inside a private workspace, while they watch a live feed of what you do.
+
+How you work
+- Tools: read_file, write_file, edit_file (exact old_text → new_text; it must match exactly once), bash (runs in \
+the workspace root), grep, glob, take_screenshot, narrate, document, phase. All paths are relative to the \
+workspace root; you cannot reach anything outside it.
+- Phases: first call phase(action="start", name=..., plan=[all phase names]) with 4 to 6 short phases in plain \
+words (e.g. "Plan the app", "Pages for bookings", "Styling", "Check and launch"). Start and complete each phase \
+as you go: the founder sees them move on a board.
+- Narrate: before each meaningful step, call narrate with one short first-person sentence for the founder \
+("I'm adding the booking page so clients can pick a slot"). Plain words only: never code, file names, paths, \
+commands, error messages or technical terms.
+- Document: write all four documentation sections with document: overview (what the app is and for whom), \
+features (each feature by name and what it does for the user), getting_started (numbered steps a founder can \
+follow in the preview, no commands), faq (questions a founder would ask). Same plain-language rule.
+- Screenshot: call take_screenshot once the first pages exist, and again after visible changes.
+- When a step fails, read the error, change your approach (do not repeat the same call), and carry on. \
+Check your code before finishing (for Python: bash "python3 -m py_compile app.py").
+- Finish with a short summary of what you built, then end your turn.
+
+What to build
+- A small, runnable web app the founder can try at once, focused on the core features below: one page per \
+core feature, a home page with the value proposition, a shared navigation, simple forms that really save data.
+- The platform starts the app by detection, in this order: (1) a Python standard-library server in app.py that \
+listens on 127.0.0.1 and the port in the PORT environment variable (default 8000); (2) a static index.html; \
+(3) package.json with a "start" (or "dev") script reading PORT. Prefer (1) with no third-party packages; keep \
+data in JSON files under data/.
+- Escape everything you show in HTML. Keep secrets out of the code: read them from environment variables and \
+list their names in .env.example with empty values. Include a README.md."""
+
+
+def build_system_prompt(
+    *,
+    brief: dict[str, Any],
+    qa: list[tuple[str, str]],
+    plan: dict[str, Any] | None,
+    change_request: dict[str, Any] | None,
+    project_title: str,
+) -> str:
+    """The system prompt for one build: instructions, the founder's context, and the build spec."""
+    parts = [_INSTRUCTIONS, f'# The project: {project_title}', _brief_section(brief), _qa_section(qa)]
+    if plan:
+        parts.append(_plan_section(plan))
+    if change_request:
+        parts.append(_change_section(change_request))
+    parts.append(_spec_block(brief=brief, qa=qa, plan=plan, change_request=change_request, title=project_title))
+    return '\n\n'.join(parts)
+
+
+def _brief_section(brief: dict[str, Any]) -> str:
+    features = (
+        '\n'.join(f'- {f.get("name", "")}: {f.get("description", "")}' for f in brief.get('core_features') or [])
+        or '- (none listed)'
+    )
+    lines = [
+        '## Idea Brief',
+        f'Title: {brief.get("title", "")}',
+        f'Problem: {brief.get("problem", "")}',
+        f'Target users: {brief.get("target_users", "")}',
+        f'Value proposition: {brief.get("value_proposition", "")}',
+        f'Core features:\n{features}',
+        f'Non-goals: {"; ".join(brief.get("non_goals") or []) or "none"}',
+        f'Risks: {"; ".join(brief.get("risks") or []) or "none"}',
+        f'Success measure: {brief.get("success_measure", "")}',
+        f'Constraints: {brief.get("constraints", "")}',
+    ]
+    return '\n'.join(lines)
+
+
+def _qa_section(qa: list[tuple[str, str]]) -> str:
+    if not qa:
+        return '## Interview\n(no interview answers)'
+    pairs = '\n\n'.join(f'Q: {question}\nA: {answer}' for question, answer in qa)
+    return f"## Interview (the founder's answers, verbatim)\n{pairs}"
+
+
+def _plan_section(plan: dict[str, Any]) -> str:
+    details = plan.get('details') or {}
+    lines = [f'## Chosen plan: {plan.get("title", "")}', str(plan.get('summary', ''))]
+    for key in ('time', 'cost', 'risk', 'stack'):
+        if details.get(key):
+            lines.append(f'{key.capitalize()}: {details[key]}')
+    for key in ('tradeoffs', 'phases'):
+        if details.get(key):
+            lines.append(f'{key.capitalize()}: ' + '; '.join(str(item) for item in details[key]))
+    return '\n'.join(lines)
+
+
+def _change_section(change: dict[str, Any]) -> str:
+    changes = '\n'.join(f'- {item}' for item in change.get('changes') or [])
+    return (
+        f'## This is an iteration on {change.get("build_version") or "the current version"}\n'
+        'The app already exists in the workspace: read it first, change only what is asked, keep the rest '
+        'working, take a new screenshot and update the documentation.\n'
+        f'Change request: {change.get("summary", "")}\n{changes}'
+    )
+
+
+def _spec_block(**spec: Any) -> str:
+    body = json.dumps(spec, ensure_ascii=True, sort_keys=True, default=str)
+    return f'## Build spec (machine-readable)\n{SPEC_START}\n{body}\n{SPEC_END}'
+
+
+def parse_build_spec(system: str) -> dict[str, Any] | None:
+    """The build spec embedded by `build_system_prompt`, or None when the prompt has none."""
+    start = system.rfind(SPEC_START)
+    if start < 0:
+        return None
+    try:
+        spec, _ = json.JSONDecoder().raw_decode(system, start + len(SPEC_START) + 1)
+    except ValueError:
+        return None
+    return spec if isinstance(spec, dict) else None
