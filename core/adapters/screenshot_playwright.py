@@ -133,10 +133,11 @@ class PlaywrightScreenshotter:
             response = await page.goto(url, wait_until='load', timeout=self.goto_timeout_s * 1000)
             if response is not None and response.status >= 500:
                 raise RuntimeError(f'the app answered HTTP {response.status}')
-            try:  # let late requests (fonts, API data) land; dev servers may never go fully idle
-                await page.wait_for_load_state('networkidle', timeout=self.settle_timeout_s * 1000)
-            except PlaywrightTimeout:
-                pass
+            if self.settle_timeout_s > 0:  # Playwright reads timeout=0 as "no limit": skip instead
+                try:  # let late requests (fonts, API data) land; dev servers may never go fully idle
+                    await page.wait_for_load_state('networkidle', timeout=self.settle_timeout_s * 1000)
+                except PlaywrightTimeout:
+                    pass
             return await page.screenshot(type='png', full_page=False)
         finally:
             await _quietly(page.close())

@@ -80,7 +80,8 @@ def unreachable() -> str:
 
 @pytest.fixture
 async def shooter() -> AsyncIterator[PlaywrightScreenshotter]:
-    shot = PlaywrightScreenshotter(require_chromium(), failure_threshold=2, cooldown_s=60)
+    # No network-idle settling here: these pages are static, and it saves ~0.5 s per capture.
+    shot = PlaywrightScreenshotter(require_chromium(), failure_threshold=2, cooldown_s=60, settle_timeout_s=0)
     yield shot
     await shot.close()
 
@@ -90,13 +91,17 @@ def png_size(png: bytes) -> tuple[int, int]:
     return struct.unpack('>II', png[16:24])
 
 
-async def test_colourful_page_gives_a_1280x800_png(shooter: PlaywrightScreenshotter, site: str) -> None:
-    assert shooter.status() == 'idle'
-    png = await shooter.capture(site + '/')
-    assert png is not None
-    assert png_size(png) == (1280, 800)
-    assert len(png) >= 5 * 1024
-    assert shooter.status() == 'ready'
+async def test_colourful_page_gives_a_1280x800_png(site: str) -> None:
+    shooter = PlaywrightScreenshotter(require_chromium())  # production defaults, network-idle settling included
+    try:
+        assert shooter.status() == 'idle'
+        png = await shooter.capture(site + '/')
+        assert png is not None
+        assert png_size(png) == (1280, 800)
+        assert len(png) >= 5 * 1024
+        assert shooter.status() == 'ready'
+    finally:
+        await shooter.close()
 
 
 async def test_blank_page_is_discarded(shooter: PlaywrightScreenshotter, site: str) -> None:
