@@ -265,7 +265,7 @@ class LocalSandbox:
             proc.kill()
         await asyncio.gather(*(p.finish() for p in procs))
         self._procs.clear()
-        self._app = None
+        self._app, self._app_port = None, None
 
     # ── the app's dev server ─────────────────────────────────────────────────────────────────
 

@@ -10,6 +10,7 @@ rlimits, a clean environment and the workspace as cwd.
 
 from __future__ import annotations
 
+import functools
 import os
 import resource
 import shutil
@@ -95,18 +96,7 @@ def bwrap_launch(
     if uid is not None:
         argv += ['setpriv', f'--reuid={uid}', f'--regid={uid}', '--clear-groups', '--no-new-privs']
     argv += _prlimit_args(limits)
-    argv += [bwrap, '--unshare-user', '--disable-userns', '--unshare-pid', '--unshare-ipc', '--unshare-uts',
-             '--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--hostname', 'sandbox',
-             '--ro-bind', '/usr', '/usr']  # fmt: skip
-    for name in SYSTEM_LINKS:
-        target = Path('/') / name
-        if target.is_symlink():
-            argv += ['--symlink', os.readlink(target), f'/{name}']
-        elif target.is_dir():
-            argv += ['--ro-bind', str(target), f'/{name}']
-    for path in ETC_FILES:
-        if os.path.exists(path):
-            argv += ['--ro-bind', path, path]
+    argv += [bwrap, *_system_binds()]
     argv += ['--proc', '/proc', '--dev', '/dev', '--size', str(limits.tmpfs_bytes), '--tmpfs', '/tmp',
              '--bind', str(workspace), SANDBOX_ROOT,
              '--chdir', '/'.join([SANDBOX_ROOT, *cwd_parts]), '--clearenv']  # fmt: skip
@@ -120,9 +110,31 @@ def plain_launch(
     command: str, *, workspace: Path, cwd_parts: list[str], limits: Limits, extra_env: dict[str, str] | None = None
 ) -> Launch:
     """Fallback without bubblewrap: rlimits, clean env, cwd in the workspace (no filesystem isolation)."""
-    cwd = workspace.joinpath(*cwd_parts)
+    cwd = str(workspace.joinpath(*cwd_parts))
     env = sandbox_env(extra_env, home=str(workspace))
-    return Launch(argv=['/bin/sh', '-c', command], env=env, cwd=str(cwd), preexec_fn=_rlimit_setter(limits))
+    argv = ['/bin/sh', '-c', command]
+    if shutil.which('prlimit', path=HOST_PATH):
+        # prlimit rather than preexec_fn: a preexec hook forces fork() over the much cheaper vfork()
+        return Launch(argv=_prlimit_args(limits) + argv, env=env, cwd=cwd)
+    return Launch(argv=argv, env=env, cwd=cwd, preexec_fn=_rlimit_setter(limits))
+
+
+@functools.cache
+def _system_binds() -> tuple[str, ...]:
+    """Namespaces and read-only system dirs: the same for every command, computed once."""
+    args = ['--unshare-user', '--disable-userns', '--unshare-pid', '--unshare-ipc', '--unshare-uts',
+            '--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--hostname', 'sandbox',
+            '--ro-bind', '/usr', '/usr']  # fmt: skip
+    for name in SYSTEM_LINKS:
+        target = Path('/') / name
+        if target.is_symlink():
+            args += ['--symlink', os.readlink(target), f'/{name}']
+        elif target.is_dir():
+            args += ['--ro-bind', str(target), f'/{name}']
+    for path in ETC_FILES:
+        if os.path.exists(path):
+            args += ['--ro-bind', path, path]
+    return tuple(args)
 
 
 def _prlimit_args(limits: Limits) -> list[str]:

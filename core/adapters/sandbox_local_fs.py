@@ -54,34 +54,31 @@ class WorkspaceFS:
             raise SandboxError('the workspace no longer exists') from exc
         try:
             for name in parts:
-                fd = self._step(fd, name, create)
+                parent, fd = fd, self._step(fd, name, create)
+                os.close(parent)
             yield fd
         finally:
             os.close(fd)
 
     def _step(self, fd: int, name: str, create: bool) -> int:
+        """Open the directory `name` beneath fd (does not close fd)."""
         try:
-            nxt = os.open(name, _DIR_FLAGS, dir_fd=fd)
+            return os.open(name, _DIR_FLAGS, dir_fd=fd)
         except FileNotFoundError:
             if not create:
-                os.close(fd)
                 raise SandboxError(f'no such directory: {name}') from None
-            try:
-                os.mkdir(name, 0o755, dir_fd=fd)
-                self._chown(name, fd)
-            except FileExistsError:
-                pass
-            try:
-                nxt = os.open(name, _DIR_FLAGS, dir_fd=fd)
-            except OSError as exc:
-                os.close(fd)
-                raise SandboxError(f'cannot open directory {name}: {exc.strerror}') from None
         except OSError as exc:
-            os.close(fd)
             # ELOOP / ENOTDIR: a symlink or a file where a directory was expected
-            raise SandboxError(f'refusing to follow {name!r}: not a plain directory inside the workspace') from exc
-        os.close(fd)
-        return nxt
+            raise SandboxError(f'refusing to follow {name!r}: it is a symlink or not a directory') from exc
+        try:
+            os.mkdir(name, 0o755, dir_fd=fd)
+            self._chown(name, fd)
+        except FileExistsError:
+            pass
+        try:
+            return os.open(name, _DIR_FLAGS, dir_fd=fd)
+        except OSError as exc:
+            raise SandboxError(f'cannot open directory {name!r}: {_why(exc)}') from None
 
     def require_dir(self, parts: list[str]) -> None:
         """Raise SandboxError unless root/parts is a plain directory inside the workspace."""
@@ -164,11 +161,23 @@ class WorkspaceFS:
                         is_dir = entry.is_dir(follow_symlinks=False)
                         out.append(posixpath.join(prefix, entry.name) + ('/' if is_dir else ''))
                 return sorted(out)
-            for dirpath, dirnames, filenames, _ in os.fwalk('.', dir_fd=dfd):  # never follows symlinks
-                dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS]
-                base = posixpath.normpath(posixpath.join(prefix, dirpath)) if prefix or dirpath != '.' else ''
-                out.extend(posixpath.join(base, f) if base and base != '.' else f for f in filenames)
+            out.extend(self._walk(dfd, prefix))
         return sorted(out)
+
+    def _walk(self, dfd: int, rel: str) -> Iterator[str]:
+        """Non-directory entries (symlinks included, never followed) beneath dfd, pruning SKIP_DIRS."""
+        with os.scandir(dfd) as it:
+            entries = list(it)
+        for entry in entries:
+            name = posixpath.join(rel, entry.name) if rel else entry.name
+            if not entry.is_dir(follow_symlinks=False):
+                yield name
+            elif entry.name not in SKIP_DIRS:
+                sub = os.open(entry.name, _DIR_FLAGS, dir_fd=dfd)
+                try:
+                    yield from self._walk(sub, name)
+                finally:
+                    os.close(sub)
 
     def delete(self, path: str) -> None:
         parts = split_relative(path)
