@@ -1,0 +1,192 @@
+"""The founder's dashboard (J-7): one summary per project, one query per concern (no N+1).
+
+MVP completion percent, from the journey stage and the latest build:
+
+    idea 5 · onboarding 10 · interview 20 · brief 35 · gate1 45 · plan 55 (60 once a plan is chosen)
+    building, by the latest build's state: QUEUED 60 · STARTING 65 · SCAFFOLD 70 · CODE 78 · DEPS 84 ·
+    CHECKS 90 · SLEEPING / NEEDS_INPUT keep 78 (work paused mid-build) · FAILED / CANCELLED /
+    BUDGET_EXCEEDED 60 (a plan, no product yet)
+    any READY build, or the mvp_built / iterating / shipped stages: 100
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.journey.projects import STAGE_LABELS
+from core.models import Artifact, BuildJob, DecisionGate, Project, User
+
+STAGE_PERCENT = {'idea': 5, 'onboarding': 10, 'interview': 20, 'brief': 35, 'gate1': 45, 'plan': 55}
+BUILD_PERCENT = {
+    'QUEUED': 60,
+    'STARTING': 65,
+    'SCAFFOLD': 70,
+    'CODE': 78,
+    'DEPS': 84,
+    'CHECKS': 90,
+    'SLEEPING': 78,
+    'NEEDS_INPUT': 78,
+    'FAILED': 60,
+    'CANCELLED': 60,
+    'BUDGET_EXCEEDED': 60,
+    'READY': 100,
+}
+AGENT_STATE = {
+    'SLEEPING': 'Resting',
+    'NEEDS_INPUT': 'Needs your input',
+    'FAILED': 'Error',
+    'BUDGET_EXCEEDED': 'Budget exceeded',
+    'READY': 'Idle',
+    'CANCELLED': 'Idle',
+}
+DONE_STAGES = ('mvp_built', 'iterating', 'shipped')
+
+
+class ArtifactRef(BaseModel):
+    kind: str
+    version: int
+
+
+class ProjectSummary(BaseModel):
+    """What the dashboard card shows; lists are always lists."""
+
+    id: uuid.UUID
+    title: str
+    stage: str
+    stage_label: str
+    parked: bool = False
+    artifacts: list[ArtifactRef] = Field(default_factory=list)
+    pending_decisions: list[str] = Field(default_factory=list)
+    risk_flags: list[str] = Field(default_factory=list)
+    product_version: str | None = None
+    mvp_completion_percent: int = 0
+    latest_build_state: str | None = None
+    agent_state: str = 'Idle'
+
+
+def completion_percent(stage: str, *, plan_chosen: bool, build_state: str | None, has_ready: bool) -> int:
+    """MVP completion in percent (see the module docstring for the scale)."""
+    if has_ready or stage in DONE_STAGES:
+        return 100
+    if build_state in BUILD_PERCENT:
+        return BUILD_PERCENT[build_state]
+    if stage == 'plan' and plan_chosen:
+        return 60
+    return STAGE_PERCENT.get(stage, 55 if stage == 'building' else 5)
+
+
+def agent_state(build_state: str | None) -> str:
+    """Building / Resting / Needs your input / Error / Budget exceeded / Idle."""
+    if build_state is None:
+        return 'Idle'
+    return AGENT_STATE.get(build_state, 'Building')
+
+
+async def _latest_artifacts(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[ArtifactRef]]:
+    rows = await session.exec(
+        select(Artifact.project_id, Artifact.kind, func.max(Artifact.version))
+        .where(col(Artifact.project_id).in_(ids))
+        .group_by(col(Artifact.project_id), col(Artifact.kind))
+        .order_by(col(Artifact.kind))
+    )
+    out: dict[uuid.UUID, list[ArtifactRef]] = {}
+    for project_id, kind, version in rows.all():
+        out.setdefault(project_id, []).append(ArtifactRef(kind=kind, version=version))
+    return out
+
+
+async def _brief_risks(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    newest = (
+        select(Artifact.project_id, func.max(Artifact.version).label('v'))
+        .where(col(Artifact.project_id).in_(ids), Artifact.kind == 'idea_brief')
+        .group_by(col(Artifact.project_id))
+        .subquery()
+    )
+    rows = await session.exec(
+        select(Artifact.project_id, Artifact.content).join(
+            newest,
+            (col(Artifact.project_id) == newest.c.project_id)
+            & (col(Artifact.version) == newest.c.v)
+            & (col(Artifact.kind) == 'idea_brief'),
+        )
+    )
+    return {pid: [str(r) for r in (content or {}).get('risks') or []] for pid, content in rows.all()}
+
+
+async def _pending(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    rows = await session.exec(
+        select(DecisionGate.project_id, DecisionGate.gate_type)
+        .where(col(DecisionGate.project_id).in_(ids), DecisionGate.status == 'pending')
+        .order_by(col(DecisionGate.created_at))
+    )
+    out: dict[uuid.UUID, list[str]] = {}
+    for project_id, gate_type in rows.all():
+        out.setdefault(project_id, []).append(gate_type)
+    return out
+
+
+async def _latest_builds(session: AsyncSession, ids: list[uuid.UUID], *, ready_only: bool) -> dict[uuid.UUID, Any]:
+    """The newest build (or newest READY build) per project, via a window function."""
+    newest_first: list[Any] = [col(BuildJob.queued_at).desc(), col(BuildJob.id).desc()]
+    if ready_only:  # the highest version wins; coalesce keeps NULLs last on both databases
+        newest_first.insert(0, func.coalesce(col(BuildJob.version_number), -1).desc())
+    rank = func.row_number().over(partition_by=col(BuildJob.project_id), order_by=newest_first)
+    inner = select(BuildJob.project_id, BuildJob.state, BuildJob.version_label, rank.label('rank')).where(
+        col(BuildJob.project_id).in_(ids)
+    )
+    if ready_only:
+        inner = inner.where(BuildJob.state == 'READY')
+    sub = inner.subquery()
+    rows = await session.exec(select(sub.c.project_id, sub.c.state, sub.c.version_label).where(sub.c.rank == 1))
+    return {pid: (state, label) for pid, state, label in rows.all()}
+
+
+async def dashboard(session: AsyncSession, *, user: User) -> list[ProjectSummary]:
+    """Every project of the user, most recently changed first, with its journey summary."""
+    projects = list(
+        (
+            await session.exec(
+                select(Project).where(Project.owner_id == user.id).order_by(col(Project.updated_at).desc())
+            )
+        ).all()
+    )
+    if not projects:
+        return []
+    ids = [p.id for p in projects]
+    artifacts = await _latest_artifacts(session, ids)
+    risks = await _brief_risks(session, ids)
+    pending = await _pending(session, ids)
+    latest = await _latest_builds(session, ids, ready_only=False)
+    ready = await _latest_builds(session, ids, ready_only=True)
+    return [_summary(p, artifacts, risks, pending, latest, ready) for p in projects]
+
+
+def _summary(p: Project, artifacts: dict, risks: dict, pending: dict, latest: dict, ready: dict) -> ProjectSummary:  # type: ignore[type-arg]
+    state = latest.get(p.id, (None, None))[0]
+    flags = list(risks.get(p.id, []))
+    if state == 'FAILED':
+        flags.append('Build failed')
+    elif state == 'BUDGET_EXCEEDED':
+        flags.append('Budget exceeded')
+    return ProjectSummary(
+        id=p.id,
+        title=p.title,
+        stage=p.stage,
+        stage_label=STAGE_LABELS.get(p.stage, p.stage.replace('_', ' ').capitalize()),
+        parked=p.parked,
+        artifacts=artifacts.get(p.id, []),
+        pending_decisions=pending.get(p.id, []),
+        risk_flags=flags,
+        product_version=ready.get(p.id, (None, None))[1],
+        mvp_completion_percent=completion_percent(
+            p.stage, plan_chosen=p.selected_plan_id is not None, build_state=state, has_ready=p.id in ready
+        ),
+        latest_build_state=state,
+        agent_state=agent_state(state),
+    )

@@ -1,0 +1,57 @@
+"""The project timeline (J-8): every significant event, oldest first."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.models import TimelineEvent, User
+
+# The kinds the journey, builds and change requests write. Readers show unknown kinds as is.
+KINDS = (
+    'idea.created',
+    'onboarding.completed',
+    'interview.completed',
+    'brief.generated',
+    'brief.edited',
+    'gate.opened',
+    'gate.decided',
+    'plan.selected',
+    'project.parked',
+    'project.unparked',
+    'build.started',
+    'build.ready',
+    'build.failed',
+    'mvp.built',
+    'change.requested',
+)
+
+
+def record(
+    session: AsyncSession,
+    *,
+    project_id: uuid.UUID,
+    kind: str,
+    title: str,
+    detail: str = '',
+    job_id: uuid.UUID | None = None,
+) -> TimelineEvent:
+    """Add an event to the session. It does not commit: it belongs to the caller's transaction."""
+    event = TimelineEvent(project_id=project_id, kind=kind, title=title[:200], detail=detail, job_id=job_id)
+    session.add(event)
+    return event
+
+
+async def list_timeline(session: AsyncSession, *, user: User, project_id: uuid.UUID) -> list[TimelineEvent]:
+    """The project's events, oldest first (ties broken by insertion order)."""
+    from core.journey.projects import get_project  # local: projects records timeline events
+
+    await get_project(session, user=user, project_id=project_id)
+    rows = await session.exec(
+        select(TimelineEvent)
+        .where(TimelineEvent.project_id == project_id)
+        .order_by(col(TimelineEvent.at), col(TimelineEvent.id))
+    )
+    return list(rows.all())
