@@ -111,6 +111,16 @@ _TIDY: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r'[ \t]{2,}'), ' '),
 ]
 _HUMAN = re.compile(r'[^\W\d_]{2,}')  # a word of letters, in any alphabet
+_PLACEHOLDERS = re.compile(
+    r'\b(?:a file|some files|the settings file|the preview|a connection address|workspace|'
+    r'problem|password hidden)\b',
+    re.I,
+)
+
+
+def _meaningful(text: str) -> bool:
+    """Some human words remain besides the neutral words the filter put in."""
+    return bool(_HUMAN.search(_PLACEHOLDERS.sub('', text)))
 
 
 def _technical_line(line: str) -> bool:
@@ -158,7 +168,7 @@ def _safe_lines(text: str) -> list[str]:
         if _technical_line(body) or (re.match(r'^\s{4,}\S', raw) and not prefix.strip()):
             continue  # indented without a list marker: a code block or trace detail
         body = _clean_fragments(body)
-        if _HUMAN.search(body):
+        if _meaningful(body):
             out.append((prefix.rstrip() + ' ' if prefix.strip() else '') + body)
     return out
 
@@ -170,11 +180,11 @@ def founder_safe(text: str, *, fallback: str = GENERIC) -> str:
     """
     joined = ' '.join(line for line in _safe_lines(text or '') if line)
     joined = re.sub(r'\s+', ' ', joined).strip()
-    return joined if _HUMAN.search(joined) else fallback
+    return joined if _meaningful(joined) else fallback
 
 
 def founder_safe_markdown(text: str, *, fallback: str = GENERIC) -> str:
     """Like `founder_safe` but keeps the Markdown line structure (headings, lists, paragraphs)."""
     lines = _safe_lines(text or '')
     result = re.sub(r'\n{3,}', '\n\n', '\n'.join(lines)).strip()
-    return result if _HUMAN.search(result) else fallback
+    return result if _meaningful(result) else fallback
