@@ -9,6 +9,7 @@ renamed into place, so a reader never sees half a file. Blobs are served by the 
 from __future__ import annotations
 
 import asyncio
+import builtins
 import os
 import uuid
 from pathlib import Path
@@ -119,7 +120,7 @@ class FileBlobStore:
             content_type = DEFAULT_CONTENT_TYPE
         return data, content_type
 
-    def _list_sync(self, prefix: str) -> list[tuple[str, int]]:
+    def _list_sync(self, prefix: str) -> builtins.list[tuple[str, int]]:
         # Walk only the directory the prefix points into, then filter by string prefix (S3 semantics).
         base = self._data / prefix.rsplit('/', 1)[0] if '/' in prefix else self._data
         if not base.is_dir():

@@ -9,6 +9,7 @@ browser fetches blobs from there; otherwise the bucket stays private and the app
 from __future__ import annotations
 
 import asyncio
+import builtins
 from typing import Any
 
 import boto3
@@ -144,7 +145,7 @@ class S3BlobStore:
             data = body.read()
         return data, response.get('ContentType') or DEFAULT_CONTENT_TYPE
 
-    def _list_sync(self, prefix: str) -> list[str]:
+    def _list_sync(self, prefix: str) -> builtins.list[str]:
         found: list[tuple[Any, str]] = []
         for page in self._client.get_paginator('list_objects_v2').paginate(Bucket=self.bucket, Prefix=prefix):
             found.extend((obj['LastModified'], obj['Key']) for obj in page.get('Contents', []))
