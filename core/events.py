@@ -6,15 +6,25 @@ Each event is a small frozen model. `EventLog.append` assigns `seq`; readers par
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.db import SessionFactory, transaction
+from core.models import BuildEventRow, BuildJob
+from core.ports import Notifier
 
 
 def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return datetime.now(UTC)
 
 
 class BuildEvent(BaseModel):
@@ -162,3 +172,158 @@ def parse_event(*, job_id: UUID, seq: int, at: datetime, type: str, payload: dic
         return _known.validate_python(data)
     except ValidationError:
         return UnknownEvent(**data)
+
+
+# ── the event log ─────────────────────────────────────────────────────────────────────────────
+# Below the event types on purpose: the types above are the contract, the log is how they are kept.
+
+logger = logging.getLogger(__name__)
+
+_events = BuildEventRow.__table__  # Core tables: the hot path skips ORM identity-map work
+_jobs = BuildJob.__table__
+_PENDING_KEY = 'cofounder.events.pending_publish'  # session.info slot: job_id → last seq appended
+
+
+def build_topic(job_id: UUID) -> str:
+    """The notifier topic of one build."""
+    return f'build:{job_id}'
+
+
+class EventLog:
+    """The append-only, per-job ordered log of build events (B-3).
+
+    The database is the one source of truth; the notifier only wakes followers ("job X has
+    events up to seq N"), so replay and live can never disagree.
+    """
+
+    def __init__(
+        self, sessions: SessionFactory, notifier: Notifier, *, resync_timeout: float = 15.0, page_size: int = 500
+    ) -> None:
+        self._sessions = sessions
+        self._notifier = notifier
+        self._resync_timeout = resync_timeout  # safety net for a lost notification, not the mechanism
+        self._page_size = page_size
+
+    # ── writing ──
+
+    async def append(self, event: BuildEvent) -> BuildEvent:
+        """Persist one event; returns it with its seq assigned."""
+        return (await self.append_many([event]))[0]
+
+    async def append_many(self, events: Iterable[BuildEvent]) -> list[BuildEvent]:
+        """Persist events of one job in one transaction with contiguous seqs, then notify."""
+        batch = list(events)
+        if not batch:
+            return []
+        async with self.transaction() as session:
+            stored = await self.append_in(session, batch)
+        return stored
+
+    async def append_in(self, session: AsyncSession, events: Sequence[BuildEvent]) -> list[BuildEvent]:
+        """Append inside the caller's transaction (no commit, no notification).
+
+        Use it through `EventLog.transaction()`, which publishes after the commit; with a plain
+        session call `publish_after_commit(session)` once committed.
+        """
+        if not events:
+            return []
+        job_id = events[0].job_id
+        if any(e.job_id != job_id for e in events):
+            raise ValueError('append_in takes events of one job')
+        last = await _reserve_seqs(session, job_id, len(events))
+        first = last - len(events) + 1
+        stored = [e.model_copy(update={'seq': first + i}) for i, e in enumerate(events)]
+        rows = [{'job_id': e.job_id, 'seq': e.seq, 'type': e.type, 'payload': e.payload(), 'at': e.at} for e in stored]
+        await session.execute(insert(_events), rows)
+        pending: dict[UUID, int] = session.info.setdefault(_PENDING_KEY, {})
+        pending[job_id] = last
+        return stored
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session that commits on success, then announces what `append_in` added to it."""
+        async with transaction(self._sessions) as session:
+            yield session
+        await self.publish_after_commit(session)
+
+    async def publish_after_commit(self, session: AsyncSession) -> None:
+        """Announce the events appended in `session` (call only after it committed)."""
+        pending: dict[UUID, int] = session.info.pop(_PENDING_KEY, {})
+        for job_id, seq in pending.items():
+            await self.publish(job_id, seq)
+
+    async def publish(self, job_id: UUID, seq: int) -> None:
+        """Wake the followers of a job. A failure is logged, not raised: the events are stored
+        and followers re-read on their resync timeout."""
+        try:
+            await self._notifier.publish(build_topic(job_id), seq)
+        except Exception:  # noqa: BLE001 — a wake-up must never fail a committed write
+            logger.warning('could not announce events of job %s up to seq %s', job_id, seq, exc_info=True)
+
+    # ── reading ──
+
+    async def read(self, job_id: UUID, after_seq: int = 0, limit: int | None = None) -> list[BuildEvent]:
+        """Events of a job with seq > after_seq, in order; unknown types come back as UnknownEvent."""
+        query = (
+            select(_events.c.seq, _events.c.at, _events.c.type, _events.c.payload)
+            .where(_events.c.job_id == job_id, _events.c.seq > after_seq)
+            .order_by(_events.c.seq)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).all()
+        return [parse_event(job_id=job_id, seq=r.seq, at=r.at, type=r.type, payload=r.payload or {}) for r in rows]
+
+    async def last_seq(self, job_id: UUID) -> int:
+        """The seq of the job's newest committed event (0 when none); LookupError for an unknown job."""
+        async with self._sessions() as session:
+            value = (await session.execute(select(_jobs.c.last_seq).where(_jobs.c.id == job_id))).scalar_one_or_none()
+        if value is None:
+            raise LookupError(f'no build job {job_id}')
+        return int(value)
+
+    async def follow(
+        self,
+        job_id: UUID,
+        after_seq: int = 0,
+        *,
+        until_done: bool = False,
+        stop_when: Callable[[BuildEvent], bool] | None = None,
+    ) -> AsyncIterator[BuildEvent]:
+        """Replay the job's events after `after_seq`, then yield new ones live, each exactly once.
+
+        The listener is opened before the first read, so nothing falls between replay and live.
+        Ends when the consumer closes the iterator (use `contextlib.aclosing`), after a
+        `build.done` event with `until_done=True`, or after an event for which `stop_when` is true.
+        """
+        listener = await self._notifier.listen(build_topic(job_id))
+        try:
+            last = after_seq
+            while True:
+                batch = await self.read(job_id, after_seq=last, limit=self._page_size)
+                for event in batch:
+                    if event.seq <= last:  # defensive: a seq is yielded once, in order
+                        continue
+                    last = event.seq
+                    yield event
+                    if (until_done and event.type == 'build.done') or (stop_when is not None and stop_when(event)):
+                        return
+                if len(batch) < self._page_size:
+                    # Any wake-up (or the resync timeout) leads to one cheap indexed re-read.
+                    await listener.wait(self._resync_timeout)
+        finally:
+            await asyncio.shield(listener.close())
+
+
+async def _reserve_seqs(session: AsyncSession, job_id: UUID, n: int) -> int:
+    """Advance the job's seq counter by n in the caller's transaction; returns the new last seq.
+
+    The UPDATE takes the row lock on Postgres and the write lock on SQLite before anything is
+    read, so concurrent writers (in any process) are serialised and seqs stay gap-free.
+    """
+    stmt = update(_jobs).where(_jobs.c.id == job_id).values(last_seq=_jobs.c.last_seq + n).returning(_jobs.c.last_seq)
+    last = (await session.execute(stmt)).scalar_one_or_none()
+    if last is None:
+        raise LookupError(f'no build job {job_id}')
+    return int(last)
