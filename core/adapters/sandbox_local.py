@@ -254,6 +254,9 @@ class LocalSandbox:
         parts = split_relative(cwd)
         self.fs.require_dir(parts)  # the cwd must be a real directory inside the workspace
         if self.provider.bwrap:
+            if self.provider.sandbox_uid is not None:
+                # something else (a tmp cleaner, pytest's own tmp-dir hardening) may have reset it
+                _grant_traversal(self.provider.root, self.provider.sandbox_uid)
             return bwrap_launch(self.provider.bwrap, command, workspace=self.path, cwd_parts=parts,
                                 limits=self.limits, uid=self.provider.sandbox_uid, extra_env=env)  # fmt: skip
         return plain_launch(command, workspace=self.path, cwd_parts=parts, limits=self.limits, extra_env=env)
