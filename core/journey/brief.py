@@ -182,7 +182,7 @@ def validate_content(kind: str, content: dict[str, Any]) -> dict[str, Any]:
     except ValidationError as exc:
         fields = []
         for err in exc.errors():
-            label = next((_FIELD_LABELS[p] for p in err['loc'] if p in _FIELD_LABELS), None)
+            label = next((_FIELD_LABELS[p] for p in reversed(err['loc']) if p in _FIELD_LABELS), None)
             fields.append(label or ' / '.join(str(p) for p in err['loc']))
         raise InvalidInput('Please check: ' + ', '.join(dict.fromkeys(fields)) + '.') from exc
 
@@ -212,4 +212,10 @@ async def export_markdown(session: AsyncSession, *, user: User, project_id: uuid
     scope_row = await latest(session, project_id=project.id, kind='mvp_scope')
     if brief_row is None or scope_row is None:
         raise NotFound('That brief')
-    return markdown.brief_markdown(brief_row.content, scope_row.content, title=project.title, version=brief_row.version)
+    return markdown.brief_markdown(
+        brief_row.content,
+        scope_row.content,
+        title=project.title,
+        version=brief_row.version,
+        scope_version=scope_row.version,
+    )

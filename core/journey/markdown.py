@@ -70,12 +70,19 @@ def mvp_scope_sections(scope: dict[str, Any]) -> list[str]:
     return out
 
 
-def brief_markdown(brief_content: dict[str, Any], scope_content: dict[str, Any], *, title: str, version: int) -> str:
-    """The Idea Brief and the MVP scope as one readable Markdown document."""
+def brief_markdown(
+    brief_content: dict[str, Any],
+    scope_content: dict[str, Any],
+    *,
+    title: str,
+    version: int,
+    scope_version: int | None = None,
+) -> str:
+    """The Idea Brief and the MVP scope as one readable Markdown document (versions in headings)."""
     heading = inline(brief_content.get('title') or title)
     lines = [f'# {heading} — Idea Brief (v{version})', '']
     lines += idea_brief_sections(brief_content)
-    lines += ['---', '', f'# MVP scope (v{version})', '']
+    lines += ['---', '', f'# MVP scope (v{scope_version or version})', '']
     lines += mvp_scope_sections(scope_content)
     return '\n'.join(lines).rstrip() + '\n'
 
