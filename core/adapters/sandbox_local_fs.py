@@ -19,7 +19,8 @@ from pathlib import Path
 
 from core.ports import SandboxError
 
-SKIP_DIRS = frozenset({'node_modules', '.venv', '__pycache__', '.git', '.npm', '.cache'})
+ARCHIVE_SKIP_DIRS = frozenset({'node_modules', '.venv', '__pycache__', '.npm', '.cache'})  # rebuilt by installs
+SKIP_DIRS = ARCHIVE_SKIP_DIRS | {'.git'}  # also left out of recursive listings
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 MAX_ARCHIVE_MEMBERS = 50_000
 
@@ -200,7 +201,7 @@ class WorkspaceFS:
     # ── snapshots ────────────────────────────────────────────────────────────────────────────
 
     def archive(self) -> bytes:
-        """tar.gz of the workspace; skips SKIP_DIRS and symlinks that point outside it."""
+        """tar.gz of the workspace; skips ARCHIVE_SKIP_DIRS and symlinks that point outside it."""
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode='w:gz', compresslevel=6) as tar, self._dir([]) as root_fd:
             self._archive_dir(tar, root_fd, '')
@@ -219,7 +220,7 @@ class WorkspaceFS:
                 if link_stays_inside(name, target):
                     info.type, info.linkname = tarfile.SYMTYPE, target
                     tar.addfile(info)
-            elif stat.S_ISDIR(st.st_mode) and entry.name not in SKIP_DIRS:
+            elif stat.S_ISDIR(st.st_mode) and entry.name not in ARCHIVE_SKIP_DIRS:
                 info.type = tarfile.DIRTYPE
                 tar.addfile(info)
                 sub = os.open(entry.name, _DIR_FLAGS, dir_fd=dfd)
