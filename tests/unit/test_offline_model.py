@@ -309,6 +309,20 @@ def test_build_spec_survives_hostile_founder_text() -> None:
     assert 'Q: Anything else?\nA: ⟦BUILD SPEC⟧' in system  # verbatim in the human part
 
 
+def test_system_prompt_carries_the_plan_the_change_and_the_answers_verbatim() -> None:
+    plan = {'title': 'Fast', 'summary': 'Ship in a week', 'details': {'time': '1 week', 'cost': 'low', 'risk': 'medium',
+            'stack': 'Python', 'tradeoffs': ['No payments yet'], 'phases': ['Pages', 'Launch']}}  # fmt: skip
+    change = {'summary': 'Waiting list', 'changes': ['Join when full'], 'build_version': 'v0.1'}
+    qa = [('Qui sont vos utilisateurs ?', '  Des entraîneurs bénévoles,\nsurtout le week-end ')]
+    system = build_system_prompt(brief=GROOMER, qa=qa, plan=plan, change_request=change, project_title='Paw')
+    assert 'Q: Qui sont vos utilisateurs ?\nA:   Des entraîneurs bénévoles,\nsurtout le week-end ' in system
+    assert 'Chosen plan: Fast' in system and 'Tradeoffs: No payments yet' in system
+    assert 'iteration on v0.1' in system and '- Join when full' in system
+    assert 'app.py' in system and 'PORT' in system and 'narrate' in system and 'getting_started' in system
+    spec = parse_build_spec(system)
+    assert spec is not None and spec['plan'] == plan and spec['change_request'] == change
+
+
 async def test_plain_chat_gets_a_deterministic_answer() -> None:
     llm = OfflineLLM(pace_seconds=0)
     messages = [{'role': 'user', 'content': "What's blocking my deploy?"}]

@@ -24,7 +24,8 @@ CHARS_PER_TOKEN = 4
 
 
 class OfflineLLM:
-    """Deterministic and network-free; `pace_seconds` is the pause per step so a founder can watch."""
+    """Deterministic and network-free; `pace_seconds` is the pause per build step so a founder can watch
+    (journey and chat answers come at once)."""
 
     name = 'offline'
     offline = True
@@ -44,8 +45,6 @@ class OfflineLLM:
         tool_choice: str | None = None,
         on_text: TextCallback | None = None,
     ) -> LLMReply:
-        if self.pace_seconds > 0:
-            await asyncio.sleep(self.pace_seconds)
         model = model or self.default_model
         if tool_choice:
             return self._structured(tool_choice, system, messages, model)
@@ -57,6 +56,8 @@ class OfflineLLM:
         spec = parse_build_spec(system)
         if spec is None:
             raise LLMError('The offline model found no build spec in the system prompt, so it cannot build.')
+        if self.pace_seconds > 0:  # only build steps are paced: the founder watches those happen
+            await asyncio.sleep(self.pace_seconds)
         decision = builder.decide(spec, messages)
         if decision.step is None:
             if on_text:
