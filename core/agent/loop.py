@@ -17,7 +17,7 @@ from core.agent import guards
 from core.agent.checkpoint import CheckpointState
 from core.agent.safety import founder_safe
 from core.agent.tools import ToolRegistry, tool_specs
-from core.agent.tools.base import ToolContext, ToolInputError, ToolOutcome
+from core.agent.tools.base import Tool, ToolContext, ToolInputError, ToolOutcome
 from core.events import Thinking, ToolCalled, ToolResult
 from core.ports import LLM, LLMError, LLMReply, ToolCall, Usage
 
@@ -111,6 +111,7 @@ async def run_agent(ctx: AgentRunContext, *, system: str, state: CheckpointState
         state.iteration += 1
         await _checkpoint(ctx, state)
         if turn.stop:
+            turn.stop.iterations, turn.stop.tool_calls = state.iteration, state.tool_calls
             return turn.stop
         pending = None
 
@@ -148,7 +149,7 @@ async def _run_one(ctx: AgentRunContext, state: CheckpointState, call: ToolCall)
         ToolCalled(job_id=tc.job_id, call_id=call.id, tool=call.name, label=label, input=_event_input(ctx, call.input))
     )
     state.tool_calls += 1
-    outcome = await _execute(ctx, call)
+    outcome = await _execute(ctx, tool, call)
     output = guards.truncate_middle(ctx.redact(outcome.output), ctx.max_result_tokens)
     await tc.emit(ToolResult(job_id=tc.job_id, call_id=call.id, tool=call.name, ok=outcome.ok, output=output))
     _sync_run_state(tc, state)
@@ -159,8 +160,7 @@ async def _run_one(ctx: AgentRunContext, state: CheckpointState, call: ToolCall)
     return _result_block(call.id, output, is_error=not outcome.ok)
 
 
-async def _execute(ctx: AgentRunContext, call: ToolCall) -> ToolOutcome:
-    tool = ctx.tools.get(call.name)
+async def _execute(ctx: AgentRunContext, tool: Tool | None, call: ToolCall) -> ToolOutcome:
     if tool is None:
         return ToolOutcome(ok=False, output=f'There is no tool named {call.name}. Tools: {", ".join(ctx.tools)}.')
     try:
@@ -245,7 +245,7 @@ def _result_block(call_id: str, output: str, *, is_error: bool) -> dict[str, Any
     return block
 
 
-def _label(tool: Any, call: ToolCall) -> str:
+def _label(tool: Tool | None, call: ToolCall) -> str:
     if tool is None:
         return 'Tried a step that does not exist'
     try:
