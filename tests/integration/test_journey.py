@@ -1,6 +1,6 @@
 """The founder journey end to end: idea → onboarding → interview → brief → Gate 1 → plans.
 
-Runs on SQLite and Postgres. The model is the offline journey model behind the LLM port.
+Runs on SQLite and Postgres. The model is the real OfflineLLM (no network), behind the LLM port.
 Helpers here are shared by the other journey test files.
 """
 
@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from sqlmodel import SQLModel, select
 
-from core.adapters.llm_offline import journey as offline_journey
+from core.adapters.llm_offline import OfflineLLM
 from core.db import make_engine, make_session_factory
 from core.errors import Conflict, Forbidden, InvalidInput, ModelUnavailable, NotFound
 from core.journey import brief, dashboard, gates, interview, onboarding, plans, projects, timeline
 from core.models import Artifact, PlanOption, Tier, User
-from core.ports import LLMError, LLMReply, ToolCall, Usage
+from core.ports import LLMError, LLMReply, ToolCall
 
 IDEAS = json.loads(Path('/work/shared/data/ideas.json').read_text())['ideas']
 GROOMER = IDEAS[0]
@@ -29,49 +29,30 @@ FOOT = next(i for i in IDEAS if i['idea'].startswith('Équipe'))
 # ── the model at the network edge ────────────────────────────────────────────────────────────
 
 
-class EdgeLLM:
-    """The LLM port answered by the offline journey model (the edge), for forced journey tools."""
-
-    name, offline, default_model = 'offline', True, 'offline-journey'
-
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-
-    async def complete(
-        self,
-        *,
-        system: str,
-        messages: list[dict[str, Any]],
-        tools=None,
-        model=None,  # type: ignore[no-untyped-def]
-        max_tokens: int = 4096,
-        tool_choice: str | None = None,
-        on_text=None,
-    ) -> LLMReply:
-        assert tool_choice in offline_journey.TOOLS
-        self.calls.append(tool_choice)
-        data = offline_journey.structured_reply(tool_choice, system, messages)
-        call = ToolCall(id=f'call_{len(self.calls)}', name=tool_choice, input=data)
-        return LLMReply(
-            text='', tool_calls=[call], stop_reason='tool_use', usage=Usage(10, 10), model=self.default_model
-        )
-
-    async def healthy(self) -> bool:
-        return True
+def journey_llm() -> OfflineLLM:
+    """The real offline model (it answers forced journey tools with core/adapters/llm_offline/journey.py)."""
+    return OfflineLLM(pace_seconds=0)
 
 
-class FailingLLM(EdgeLLM):
-    """A provider that is down."""
+class FailingLLM:
+    """The LLM port of a provider that is down (a fake at the network edge)."""
 
-    async def complete(self, **kwargs: Any) -> LLMReply:  # type: ignore[override]
+    name, offline, default_model = 'down', False, 'down-1'
+
+    async def complete(self, **kwargs: Any) -> LLMReply:
         raise LLMError('upstream 529 overloaded', retryable=True, status=529)
 
+    async def healthy(self) -> bool:
+        return False
 
-class IncompleteLLM(EdgeLLM):
-    """A model that forgets required fields."""
 
-    async def complete(self, **kwargs: Any) -> LLMReply:  # type: ignore[override]
-        reply = await super().complete(**kwargs)
+class IncompleteLLM:
+    """A model that forgets required fields: the offline model's answer with parts cut off."""
+
+    name, offline, default_model = 'sloppy', True, 'sloppy-1'
+
+    async def complete(self, **kwargs: Any) -> LLMReply:
+        reply = await journey_llm().complete(**kwargs)
         data = dict(reply.tool_calls[0].input)
         if 'idea_brief' in data:
             data['idea_brief'] = {k: v for k, v in data['idea_brief'].items() if k != 'problem'}
@@ -80,14 +61,8 @@ class IncompleteLLM(EdgeLLM):
         reply.tool_calls = [ToolCall(id='x', name=reply.tool_calls[0].name, input=data)]
         return reply
 
-
-def journey_llm() -> Any:
-    """The real OfflineLLM once a colleague's package lands; until then the edge adapter above."""
-    try:
-        from core.adapters.llm_offline import OfflineLLM  # type: ignore[attr-defined]
-    except ImportError:
-        return EdgeLLM()
-    return OfflineLLM(pace_seconds=0)
+    async def healthy(self) -> bool:
+        return True
 
 
 # ── helpers ──────────────────────────────────────────────────────────────────────────────────
