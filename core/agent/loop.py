@@ -150,11 +150,12 @@ async def _run_one(ctx: AgentRunContext, state: CheckpointState, call: ToolCall)
     )
     state.tool_calls += 1
     outcome = await _execute(ctx, tool, call)
-    output = guards.truncate_middle(ctx.redact(outcome.output), ctx.max_result_tokens)
+    redacted = ctx.redact(outcome.output)
+    output = guards.truncate_middle(redacted, ctx.max_result_tokens)
     await tc.emit(ToolResult(job_id=tc.job_id, call_id=call.id, tool=call.name, ok=outcome.ok, output=output))
     _sync_run_state(tc, state)
     if not outcome.ok and ctx.on_tool_failure:
-        guidance = await ctx.on_tool_failure(call, outcome.output)
+        guidance = await ctx.on_tool_failure(call, redacted)
         if guidance:
             output = f'{output}\n\n{guidance}'
     return _result_block(call.id, output, is_error=not outcome.ok)
