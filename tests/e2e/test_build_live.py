@@ -1,0 +1,184 @@
+"""The live build page in a real Chromium against `python main.py` (UI-1 … UI-8, B-6).
+
+1. A recorded build (written to the app's database before the page opens, so the page replays it):
+   three panels side by side at 1280 px, stacked with the docs folded away at phone width, and the
+   docs' Markdown sanitised in the browser.
+2. A real build with the offline model, started from the page: narration, a screenshot, docs, the
+   Kanban moving, and finally the running app inside the preview iframe — all pushed by the server.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+from sqlmodel import select
+
+from core.adapters.notify_memory import MemoryNotifier
+from core.config import Settings
+from core.db import make_engine, make_session_factory
+from core.events import EventLog
+from core.models import BuildJob, Project, User
+from core.services import Services, build_services
+from tests.e2e.conftest import LiveApp
+from tests.fixtures import recorded_build as rec
+
+pytestmark = pytest.mark.browser
+PASSWORD = 'correct horse battery'
+IDEA = 'A booking tool for dog groomers so owners can book a grooming slot online'
+
+
+def app_settings(app: LiveApp) -> Settings:
+    return Settings(
+        DATA_DIR=app.data_dir,
+        DATABASE_URL=None,
+        REDIS_URL=None,
+        ANTHROPIC_API_KEY=None,
+        OPENAI_BASE_URL=None,
+        ENV='test',
+        OFFLINE_PACE_SECONDS=0,
+    )
+
+
+async def sign_up(page: Page, app: LiveApp, email: str) -> None:
+    await page.goto(f'{app.url}/signup')
+    await page.get_by_label('Email').fill(email)
+    await page.get_by_label('Password').fill(PASSWORD)
+    await page.get_by_role('button', name='Create account').click()
+    await expect(page.get_by_text('Your projects')).to_be_visible()
+
+
+@asynccontextmanager
+async def app_database(app: LiveApp) -> AsyncIterator:  # type: ignore[type-arg]
+    engine = make_engine(app_settings(app).database_url)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+async def recorded_build(app: LiveApp, email: str) -> uuid.UUID:
+    """A project with a build in CHECKS and its recorded events, written straight into the app's database."""
+    async with app_database(app) as sessions:
+        async with sessions() as session:
+            owner = (await session.exec(select(User).where(User.email == email))).one()
+            project = Project(owner_id=owner.id, title='PawBook', idea=IDEA, stage='building')
+            session.add(project)
+            await session.flush()
+            job = BuildJob(project_id=project.id, user_id=owner.id, state='CHECKS', started_at=datetime.now(UTC))
+            session.add(job)
+            await session.commit()
+            job_id = job.id
+        # The app is another process: these events are read by its replay, not announced to it.
+        await EventLog(sessions, MemoryNotifier()).append_many(rec.opening(job_id) + rec.middle(job_id))
+    return job_id
+
+
+async def test_three_panels_on_desktop_stacked_on_phone_and_docs_sanitised(
+    live_app: LiveApp, browser: Browser, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    page = await browser.new_page(viewport={'width': 1280, 'height': 900})
+    dialogs: list[str] = []
+    page.on('dialog', lambda d: (dialogs.append(d.message), d.dismiss()))
+    await sign_up(page, live_app, 'ada@example.com')
+    job_id = await recorded_build(live_app, 'ada@example.com')
+
+    await page.goto(f'{live_app.url}/builds/{job_id}')
+    await expect(page.get_by_text("I'm setting up the skeleton of PawBook.")).to_be_visible()
+    await expect(page.locator('.live-snapshot-image img')).to_have_attribute('src', rec.SECOND_SNAPSHOT_URL)
+    await expect(page.locator('.kanban-done').get_by_text('Groomer dashboard')).to_be_visible()
+    await expect(page.locator('.docs-body').filter(has_text='Can I cancel?')).to_be_visible()
+    feed, shot, docs = (
+        await page.locator(c).first.bounding_box() for c in ('.activity-feed', '.live-snapshot', '.docs-panel')
+    )
+    assert feed['x'] < shot['x'] < docs['x'], (feed, shot, docs)  # left, centre, right
+    assert abs(feed['y'] - shot['y']) < 40 and abs(shot['y'] - docs['y']) < 80
+    await page.screenshot(path=str(tmp_path / 'build-desktop.png'), full_page=True)
+
+    # The feature list's raw HTML was sanitised: no script ran, no handler attribute survived.
+    assert await page.locator('.docs-body img[onerror]').count() == 0
+    assert await page.locator('.docs-body script').count() == 0
+    assert dialogs == []
+
+    await page.set_viewport_size({'width': 600, 'height': 900})
+    await page.reload()
+    await expect(page.get_by_text("I'm setting up the skeleton of PawBook.")).to_be_visible()
+    await expect(page.locator('.docs-panel')).to_be_hidden()  # folded away on a phone
+    shot = await page.locator('.live-snapshot').bounding_box()
+    feed = await page.locator('.activity-feed').bounding_box()
+    toggle = await page.get_by_role('button', name='Documentation').bounding_box()
+    assert shot['y'] < feed['y'] < toggle['y'], (shot, feed, toggle)  # snapshot, then activity, then docs
+    await page.get_by_role('button', name='Documentation').click()
+    await expect(page.locator('.docs-panel')).to_be_visible()
+    await page.screenshot(path=str(tmp_path / 'build-phone.png'), full_page=True)
+
+
+async def plan_selected_project(services: Services, email: str) -> uuid.UUID:
+    """Take a new idea of `email` through the journey (offline model) up to a selected plan."""
+    from core.journey import brief, gates, interview, onboarding, plans, projects
+    from jobs.demo import default_answers
+
+    llm = services.llm
+    async with services.sessions() as session:
+        user = (await session.exec(select(User).where(User.email == email))).one()
+        project = await projects.create_project(session, user=user, idea=IDEA)
+        first = await onboarding.start_onboarding(session, user=user, project_id=project.id, llm=llm)
+        for question in first.questions:
+            await interview.save_answer(
+                session,
+                user=user,
+                project_id=project.id,
+                kind='onboarding',
+                key=question['key'],
+                text='Yes, keep it simple.',
+            )
+        await onboarding.complete_onboarding(session, user=user, project_id=project.id)
+        for key, text in default_answers(IDEA).items():
+            await interview.save_answer(
+                session, user=user, project_id=project.id, kind='understanding', key=key, text=text
+            )
+        await interview.complete_interview(session, user=user, project_id=project.id)
+        await brief.generate_brief(session, user=user, project_id=project.id, llm=llm)
+        gate = await gates.get_pending(session, user=user, project_id=project.id, gate_type='direction')
+        await gates.decide_gate(session, user=user, gate_id=gate.id, decision='proceed', reason='Go', llm=llm)
+        options = await plans.list_plans(session, user=user, project_id=project.id)
+        await plans.select_plan(session, user=user, project_id=project.id, plan_id=options[0].id)
+    return project.id
+
+
+async def test_founder_watches_a_real_offline_build_to_the_running_preview(
+    live_app: LiveApp, browser: Browser, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    page = await browser.new_page(viewport={'width': 1280, 'height': 900})
+    await sign_up(page, live_app, 'grace@example.com')
+    services = build_services(app_settings(live_app))
+    try:
+        project_id = await plan_selected_project(services, 'grace@example.com')
+    finally:
+        await services.close()
+
+    await page.goto(f'{live_app.url}/projects/{project_id}/build')
+    await expect(page.get_by_text('No build yet')).to_be_visible()
+    await page.get_by_role('button', name='Start build').click()
+    await page.wait_for_url('**/builds/**')
+    job_id = page.url.rstrip('/').rsplit('/', 1)[1]
+
+    long = {'timeout': 120_000}
+    await expect(page.get_by_text('Started writing code')).to_be_visible(**long)  # narration of a stage
+    await expect(page.locator('.live-snapshot-image img')).to_have_attribute('src', re.compile(r'\S+'), **long)
+    await expect(page.locator('.docs-body').first).not_to_be_empty(**long)
+    await expect(page.locator('.kanban-done .q-card').first).to_be_visible(**long)  # a phase moved to Done
+    await page.screenshot(path=str(tmp_path / 'build-running.png'), full_page=True)
+
+    frame = page.locator('iframe')
+    await expect(frame).to_have_attribute('src', f'/preview/{job_id}/', **long)
+    assert await frame.get_attribute('sandbox') == 'allow-scripts allow-forms allow-popups'
+    await expect(page.get_by_text('Your app is ready')).to_be_visible()
+    body = page.frame_locator('iframe').locator('body')
+    await expect(body).not_to_be_empty(timeout=30_000)  # the generated app answers inside the frame
+    await page.screenshot(path=str(tmp_path / 'build-ready.png'), full_page=True)

@@ -1,0 +1,232 @@
+"""The activity feed (UI-2): one human sentence per step, a verbose view of tool calls, reassurance while
+it takes long, and the raw build log behind "Technical details" (capped, so 10,000+ lines stay fast)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from datetime import datetime
+from typing import Any
+
+from nicegui import ui
+
+from core.events import (
+    BuildDone,
+    BuildEvent,
+    DocumentationUpdated,
+    Escalated,
+    Healing,
+    LogLines,
+    Narration,
+    PhaseCompleted,
+    PhaseStarted,
+    Resumed,
+    Sleeping,
+    SnapshotUpdated,
+    StageChanged,
+    Thinking,
+    ToolCalled,
+    ToolResult,
+    Waking,
+)
+from ui.components.stage_bar import RUNNING, now
+from ui.live import SeqGuard
+
+STAGE_SENTENCES = {
+    'STARTING': 'Getting a workspace ready',
+    'SCAFFOLD': 'Started scaffolding your app',
+    'CODE': 'Started writing code',
+    'DEPS': 'Started installing what your app needs',
+    'CHECKS': 'Started checking that everything works',
+    'READY': 'Your app is ready',
+    'CANCELLED': 'The build was cancelled',
+    'SLEEPING': "Taking a rest: today's budget is spent",
+    'NEEDS_INPUT': 'Paused: I need your input',
+    'BUDGET_EXCEEDED': 'Stopped: the budget for this build is used up',
+}
+REASSURANCE = (
+    (120, 'Still working — bigger apps take a few minutes.'),
+    (300, 'Almost there — I am being thorough so the first version really works.'),
+)
+MAX_ENTRIES = 400  # the feed keeps the newest; the full story stays in the event log
+LOG_LINES_SHOWN = 500
+DETAIL_CHARS = 2000
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= DETAIL_CHARS else text[:DETAIL_CHARS] + ' …'
+
+
+class ActivityFeed(SeqGuard, ui.card):
+    """Newest first. `apply` follows the build; `tick` adds reassurance while it runs long."""
+
+    def __init__(self, *, state: str, started_at: datetime | None = None) -> None:
+        super().__init__()
+        self.state, self.started_at = state, started_at
+        self.verbose = False
+        self.reassured = 0
+        self.calls: dict[str, ui.column] = {}
+        self.log_count = 0
+        self._pending: deque[tuple[str, str]] = deque(maxlen=LOG_LINES_SHOWN)
+        self._flush_scheduled = False
+        self.classes('w-full p-3 gap-2 activity-feed').mark('activity-feed')
+        with self:
+            with ui.row().classes('w-full items-center justify-between'):
+                ui.label('Activity').classes('text-lg font-semibold')
+                ui.switch('Verbose', on_change=lambda e: self.set_verbose(bool(e.value))).mark('verbose-toggle')
+            self.entries = ui.column().classes('w-full gap-1 max-h-[32rem] overflow-y-auto')
+            with self.entries:
+                self.empty = ui.label('Updates appear here as I work.').classes('text-sm text-slate-500')
+            with ui.expansion('Technical details', icon='terminal').classes('w-full text-sm').mark('tech-details'):
+                self.log_count_label = (
+                    ui.label('No log output yet.').classes('text-xs text-slate-500').mark('log-count')
+                )
+                self.log = ui.log(max_lines=LOG_LINES_SHOWN).classes('w-full h-64 text-xs').mark('build-log')
+
+    # ── following ──
+
+    def apply(self, event: BuildEvent) -> None:
+        if not self.fresh(event):
+            return
+        if isinstance(event, LogLines):
+            self._add_log(event)
+        elif isinstance(event, ToolCalled):
+            self._add_call(event)
+        elif isinstance(event, ToolResult):
+            self._add_result(event)
+        elif isinstance(event, Thinking):
+            self._add(event.text, icon='psychology', at=event.at, verbose=True)
+        else:
+            if isinstance(event, StageChanged):
+                self.state = event.to_state
+                if event.to_state == 'STARTING' and self.started_at is None:
+                    self.started_at = event.at
+            elif isinstance(event, BuildDone):
+                self.state = event.state
+            sentence = self.sentence(event)
+            if sentence:
+                self._add(sentence[1], icon=sentence[0], at=event.at)
+
+    def sentence(self, event: BuildEvent) -> tuple[str, str] | None:
+        """(icon, the human sentence) for a step, or None when it needs none."""
+        match event:
+            case Narration(text=text):
+                return 'chat_bubble_outline', text
+            case StageChanged(to_state='FAILED', reason=reason):
+                return 'error_outline', f'The build stopped: {reason}' if reason else 'The build stopped.'
+            case StageChanged(to_state=state) if state in STAGE_SENTENCES:
+                return 'flag', STAGE_SENTENCES[state]
+            case SnapshotUpdated():
+                return 'photo_camera', 'Took a new look at your app'
+            case DocumentationUpdated(title=title):
+                return 'menu_book', f'Wrote the "{title}" part of the documentation'
+            case PhaseStarted(phase=phase):
+                return 'play_arrow', f'Started: {phase}'
+            case PhaseCompleted(phase=phase):
+                return 'task_alt', f'Finished: {phase}'
+            case Sleeping():
+                return 'bedtime', 'Resting until the budget refills; I will continue on my own'
+            case Waking():
+                return 'wb_sunny', 'Back to work'
+            case Escalated(problem=problem):
+                return 'help_outline', f'I need your input: {problem}'
+            case Resumed():
+                return 'play_circle', 'Thanks — continuing with your decision'
+            case Healing(attempt=attempt, max_attempts=most):
+                return 'healing', f'Noticed a problem — fixing it automatically (attempt {attempt} of {most})'
+            case BuildDone(state='READY', version=version):
+                return 'celebration', f'All done: {version} is ready' if version else 'All done: your app is ready'
+        return None
+
+    # ── entries ──
+
+    def _add(self, text: str, *, icon: str, at: datetime, verbose: bool = False) -> ui.row:
+        self.empty.set_visibility(False)
+        with self.entries:
+            row = (
+                ui.row()
+                .classes('w-full items-start gap-2 flex-nowrap')
+                .mark('verbose-entry' if verbose else 'feed-entry')
+            )
+            with row:
+                ui.icon(icon, size='18px').classes('text-slate-400 mt-0.5')
+                ui.label(text).classes('text-sm grow')
+                ui.label(at.strftime('%H:%M:%S')).classes('text-xs text-slate-400 tabular-nums')
+        self._place(row, verbose)
+        return row
+
+    def _add_call(self, event: ToolCalled) -> None:
+        self.empty.set_visibility(False)
+        with self.entries:
+            with (
+                ui.expansion(event.label, icon='build')
+                .classes('w-full text-sm')
+                .props('dense')
+                .mark('verbose-entry') as entry
+            ):
+                entry.props['caption'] = f'{event.tool} · {event.at.strftime("%H:%M:%S")}'
+                with ui.column().classes('w-full gap-1') as body:
+                    ui.label('Input').classes('text-xs font-semibold text-slate-500')
+                    ui.label(_clip(json.dumps(event.input, indent=2, ensure_ascii=False))).classes(
+                        'text-xs font-mono whitespace-pre-wrap break-all'
+                    )
+        self.calls[event.call_id] = body
+        self._place(entry, True)
+
+    def _add_result(self, event: ToolResult) -> None:
+        body = self.calls.get(event.call_id)
+        if body is None or body.is_deleted:
+            return
+        with body:
+            ui.label('Output' if event.ok else 'Output (failed)').classes('text-xs font-semibold text-slate-500')
+            ui.label(_clip(event.output) or '(no output)').classes('text-xs font-mono whitespace-pre-wrap break-all')
+
+    def _place(self, element: ui.element, verbose: bool) -> None:
+        element.move(self.entries, target_index=0)
+        if verbose:
+            element.set_visibility(self.verbose)
+        children = self.entries.default_slot.children
+        while len(children) > MAX_ENTRIES + 1:  # +1: the empty-state label
+            oldest = children[-1] if children[-1] is not self.empty else children[-2]
+            self.entries.remove(oldest)
+
+    def set_verbose(self, on: bool) -> None:
+        self.verbose = on
+        for child in self.entries:
+            if 'verbose-entry' in child._markers:
+                child.set_visibility(on)
+
+    # ── reassurance ──
+
+    def tick(self) -> None:
+        """Reassure the founder at 2 and 5 minutes of building (local clock only)."""
+        if self.state not in RUNNING or self.started_at is None or self.reassured >= len(REASSURANCE):
+            return
+        elapsed = (now() - self.started_at).total_seconds()
+        while self.reassured < len(REASSURANCE) and elapsed >= REASSURANCE[self.reassured][0]:
+            self._add(REASSURANCE[self.reassured][1], icon='hourglass_top', at=now()).mark('feed-entry reassurance')
+            self.reassured += 1
+
+    # ── technical details: coalesced, so a replay of thousands of lines renders once ──
+
+    def _add_log(self, event: LogLines) -> None:
+        self.log_count += len(event.lines)
+        for line in event.lines[-LOG_LINES_SHOWN:]:
+            self._pending.append((line, event.stream))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush_log)
+
+    def _flush_log(self) -> None:
+        self._flush_scheduled = False
+        if self.log.is_deleted:
+            return
+        lines: list[Any] = list(self._pending)
+        self._pending.clear()
+        for line, stream in lines:
+            self.log.push(line, classes='text-red-400' if stream == 'stderr' else None)
+        shown = min(self.log_count, LOG_LINES_SHOWN)
+        self.log_count_label.set_text(
+            f'{self.log_count:,} lines' + (f' (showing the last {shown})' if self.log_count > shown else '')
+        )

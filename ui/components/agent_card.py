@@ -1,0 +1,119 @@
+"""What the agent is doing right now, in one card (UI-4): Building, Resting, Needs your input, Error, Budget."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from nicegui import ui
+
+from core.events import BuildDone, BuildEvent, Escalated, Resumed, Sleeping, StageChanged, Waking
+from ui.components.stage_bar import RUNNING, format_duration, now
+from ui.live import SeqGuard
+
+LOOKS = {  # mode → (icon, colour, title)
+    'queued': ('schedule', 'text-slate-500', 'Waiting for a free builder'),
+    'building': ('construction', 'text-primary', 'Building'),
+    'resting': ('bedtime', 'text-indigo-500', 'Resting'),
+    'needs_input': ('help', 'text-amber-600', 'Needs your input'),
+    'error': ('error', 'text-red-600', 'Error'),
+    'budget': ('account_balance_wallet', 'text-red-600', 'Budget exceeded'),
+    'ready': ('celebration', 'text-green-600', 'Done'),
+    'cancelled': ('cancel', 'text-slate-500', 'Cancelled'),
+}
+MODE_OF_STATE = {
+    'QUEUED': 'queued',
+    'SLEEPING': 'resting',
+    'NEEDS_INPUT': 'needs_input',
+    'FAILED': 'error',
+    'BUDGET_EXCEEDED': 'budget',
+    'READY': 'ready',
+    'CANCELLED': 'cancelled',
+}
+
+
+class AgentCard(SeqGuard, ui.card):
+    def __init__(
+        self, *, state: str, started_at: datetime | None = None, wake_at: datetime | None = None, error: str = ''
+    ) -> None:
+        super().__init__()
+        self.mode = MODE_OF_STATE.get(state, 'building' if state in RUNNING else 'queued')
+        self.started_at, self.wake_at, self.error = started_at, wake_at, error
+        self.escalation: Escalated | None = None
+        self.classes('w-full p-4 gap-2').mark('agent-card')
+        with self:
+            with ui.row().classes('items-center gap-2'):
+                self.icon = ui.icon('construction', size='28px')
+                self.title = ui.label().classes('text-lg font-semibold').mark('agent-state')
+            self.detail = ui.label().classes('text-sm text-slate-600 dark:text-slate-300 whitespace-pre-line')
+            self.options = ui.column().classes('gap-1 w-full')
+        self._render()
+
+    def apply(self, event: BuildEvent) -> None:
+        if not self.fresh(event):
+            return
+        if isinstance(event, StageChanged):
+            if event.to_state == 'STARTING' and self.started_at is None:
+                self.started_at = event.at
+            if event.to_state == 'FAILED' and event.reason:
+                self.error = event.reason
+            self.mode = MODE_OF_STATE.get(event.to_state, 'building' if event.to_state in RUNNING else self.mode)
+        elif isinstance(event, Sleeping):
+            self.mode, self.wake_at = 'resting', event.wake_at
+        elif isinstance(event, Escalated):
+            self.mode, self.escalation = 'needs_input', event
+        elif isinstance(event, Waking | Resumed):
+            self.mode = 'building'
+        elif isinstance(event, BuildDone):
+            if event.state == 'FAILED' and event.summary:
+                self.error = event.summary
+            self.mode = MODE_OF_STATE.get(event.state, self.mode)
+        else:
+            return
+        self._render()
+
+    def _render(self) -> None:
+        icon, colour, title = LOOKS[self.mode]
+        self.icon.name = icon
+        self.icon.classes(replace=colour)
+        self.icon.update()
+        self.title.set_text(title)
+        self.options.clear()
+        if self.mode == 'needs_input' and self.escalation is not None:
+            self._render_escalation(self.escalation)
+        self.tick()
+
+    def _render_escalation(self, escalation: Escalated) -> None:
+        with self.options:
+            if escalation.tried:
+                ui.label('What I tried: ' + '; '.join(escalation.tried)).classes('text-sm text-slate-500')
+            if escalation.recommendation:
+                ui.label(f'I recommend: {escalation.recommendation}').classes('text-sm')
+            with ui.row().classes('gap-1 flex-wrap'):
+                for option in escalation.options:
+                    ui.chip(option, icon='arrow_right').props('outline').mark('escalation-option')
+
+    def tick(self) -> None:
+        """Refresh the time-dependent sentence from the local clock."""
+        self.detail.set_text(self._detail())
+
+    def _detail(self) -> str:
+        if self.mode == 'building':
+            spent = f' for {format_duration((now() - self.started_at).total_seconds())}' if self.started_at else ''
+            return f'I am working on your app{spent}.'
+        if self.mode == 'resting':
+            if self.wake_at is None:
+                return "Today's budget is spent; I will pick up again automatically."
+            left = (self.wake_at - now()).total_seconds()
+            when = f'in {format_duration(left)}' if left > 0 else 'any moment now'
+            return f"Today's budget is spent. Back to work {when}."
+        if self.mode == 'needs_input':
+            return self.escalation.problem if self.escalation else 'I am stuck and need a decision from you.'
+        if self.mode == 'error':
+            return self.error or 'The build stopped because something went wrong.'
+        if self.mode == 'budget':
+            return 'This build used up its budget. Upgrade your plan or wait for the next period to continue.'
+        if self.mode == 'ready':
+            return 'Your app is built and running.'
+        if self.mode == 'cancelled':
+            return 'You cancelled this build.'
+        return 'Your build starts as soon as a builder is free.'

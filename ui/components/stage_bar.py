@@ -1,0 +1,147 @@
+"""The stage bar on top of the build page: named stages, elapsed time, queue position, auto-fixing (UI-3)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from nicegui import ui
+
+from core.events import BuildDone, BuildEvent, Healing, StageChanged
+from ui.live import SeqGuard
+
+STAGES = (
+    ('SCAFFOLD', 'Scaffolding'),
+    ('CODE', 'Writing code'),
+    ('DEPS', 'Installing'),
+    ('CHECKS', 'Checking'),
+    ('READY', 'Ready'),
+)
+STAGE_INDEX = {state: i for i, (state, _) in enumerate(STAGES)}
+RUNNING = frozenset({'STARTING', 'SCAFFOLD', 'CODE', 'DEPS', 'CHECKS'})
+TERMINAL = frozenset({'READY', 'FAILED', 'CANCELLED', 'BUDGET_EXCEEDED'})
+STATUS = {
+    'STARTING': 'Getting a workspace ready',
+    'SLEEPING': 'Resting',
+    'NEEDS_INPUT': 'Waiting for your answer',
+    'READY': 'Ready',
+    'FAILED': 'Stopped: something went wrong',
+    'CANCELLED': 'Cancelled',
+    'BUDGET_EXCEEDED': 'Budget exceeded',
+}
+
+
+def format_duration(seconds: float) -> str:
+    """'45s', '3m 05s', '1h 02m'."""
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f'{hours}h {minutes:02d}m'
+    return f'{minutes}m {secs:02d}s' if minutes else f'{secs}s'
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class StageBar(SeqGuard, ui.card):
+    """Five named stages; the current one spins. Follows `build.stage.changed`, `agent.healing`, `build.done`."""
+
+    def __init__(
+        self,
+        *,
+        state: str,
+        started_at: datetime | None = None,
+        finished_at: datetime | None = None,
+        queue_position: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.state = state
+        self.stage = state if state in STAGE_INDEX else ('SCAFFOLD' if state in {'STARTING', 'QUEUED'} else '')
+        self.started_at, self.finished_at, self.queue_position = started_at, finished_at, queue_position
+        self.classes('w-full p-3').mark('stage-bar')
+        with self:
+            with ui.row().classes('w-full items-center gap-2 flex-wrap'):
+                self.steps = [self._step(label) for _, label in STAGES]
+            with ui.row().classes('w-full items-center gap-4 text-sm text-slate-500'):
+                self.status = ui.label().mark('stage-status')
+                self.healing = ui.label().classes('text-amber-700 font-medium').mark('healing')
+                self.healing.set_visibility(False)
+                self.elapsed = ui.label().classes('ml-auto tabular-nums').mark('elapsed')
+        self._render()
+        self.tick()
+
+    @staticmethod
+    def _step(label: str) -> tuple[ui.icon, ui.label]:
+        with ui.row().classes('items-center gap-1 px-2 py-1 rounded-full bg-slate-100 dark:bg-slate-800'):
+            icon = ui.icon('radio_button_unchecked', size='18px')
+            text = ui.label(label).classes('text-sm')
+        return icon, text
+
+    def apply(self, event: BuildEvent) -> None:
+        if not self.fresh(event):
+            return
+        if isinstance(event, StageChanged):
+            self._enter(event.to_state, event.at)
+        elif isinstance(event, Healing):
+            self.healing.set_text(f'Auto-fixing (attempt {event.attempt} of {event.max_attempts})')
+            self.healing.set_visibility(True)
+        elif isinstance(event, BuildDone):
+            self._enter(event.state, event.at)
+        else:
+            return
+        self._render()
+
+    def _enter(self, state: str, at: datetime) -> None:
+        if state != self.state:
+            self.healing.set_visibility(False)  # a new stage means the fix worked or was abandoned
+        self.state = state
+        if state in STAGE_INDEX:
+            self.stage = state
+        if state == 'STARTING' and self.started_at is None:
+            self.started_at = at
+        if state in TERMINAL:
+            self.finished_at = at
+        if state != 'QUEUED':
+            self.queue_position = None
+
+    def _render(self) -> None:
+        current = STAGE_INDEX.get(self.stage, -1)
+        for i, (icon, text) in enumerate(self.steps):
+            name, color, spin = self._look(i, current)
+            icon.name = name
+            icon.classes(replace=f'{color} {"animate-spin" if spin else ""}'.strip())
+            icon.update()
+            text.classes(replace='text-sm font-semibold' if i == current else 'text-sm')
+        self.status.set_text(self._status_text())
+
+    def _look(self, i: int, current: int) -> tuple[str, str, bool]:
+        if self.state == 'READY' or i < current:
+            return 'check_circle', 'text-green-600', False
+        if i != current:
+            return 'radio_button_unchecked', 'text-slate-400', False
+        if self.state in {'FAILED', 'BUDGET_EXCEEDED'}:
+            return 'error', 'text-red-600', False
+        if self.state == 'CANCELLED':
+            return 'cancel', 'text-slate-500', False
+        if self.state in {'SLEEPING', 'NEEDS_INPUT'}:
+            return 'pause_circle', 'text-amber-600', False
+        if self.state == 'QUEUED':
+            return 'schedule', 'text-slate-400', False
+        return 'autorenew', 'text-primary', True
+
+    def _status_text(self) -> str:
+        if self.state == 'QUEUED':
+            return f'Waiting in line — position {self.queue_position}' if self.queue_position else 'Waiting in line'
+        if self.state in STATUS:
+            return STATUS[self.state]
+        return dict(STAGES).get(self.state, self.state.replace('_', ' ').capitalize())
+
+    def tick(self) -> None:
+        """Update the elapsed label (local clock only: no data is fetched)."""
+        if self.started_at is None:
+            self.elapsed.set_text('')
+            return
+        end = self.finished_at or now()
+        word = 'Took' if self.finished_at else 'Elapsed'
+        self.elapsed.set_text(f'{word} {format_duration((end - self.started_at).total_seconds())}')
