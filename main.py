@@ -18,8 +18,12 @@ class JsonLogFormatter(logging.Formatter):
     """One JSON object per line, so logs can be shipped and searched (OPS-3)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {'at': datetime.fromtimestamp(record.created, UTC).isoformat(timespec='milliseconds'),
-                 'level': record.levelname, 'logger': record.name, 'message': record.getMessage()}
+        entry = {
+            'at': datetime.fromtimestamp(record.created, UTC).isoformat(timespec='milliseconds'),
+            'level': record.levelname,
+            'logger': record.name,
+            'message': record.getMessage(),
+        }
         if record.exc_info:
             entry['exception'] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
@@ -45,14 +49,32 @@ def serve(settings: Settings) -> None:
     from nicegui import app, ui
 
     from core.services import build_services
+    from jobs import worker
     from ui import register_pages
 
     services = build_services(settings)
     register_pages(services)
-    app.on_startup(services.start)
-    app.on_shutdown(services.close)
-    ui.run(host=settings.HOST, port=settings.PORT, title='Cofounder', reload=False, show=False,
-           storage_secret=settings.storage_secret(), favicon='🚀', uvicorn_logging_level='warning')
+
+    async def start_runtime() -> None:
+        await services.start()
+        await worker.start(services)
+
+    async def stop_runtime() -> None:
+        await worker.stop(services)
+        await services.close()
+
+    app.on_startup(start_runtime)
+    app.on_shutdown(stop_runtime)
+    ui.run(
+        host=settings.HOST,
+        port=settings.PORT,
+        title='Cofounder',
+        reload=False,
+        show=False,
+        storage_secret=settings.storage_secret(),
+        favicon='🚀',
+        uvicorn_logging_level='warning',
+    )
 
 
 async def _create_admin(settings: Settings, email: str, password: str) -> None:
@@ -72,9 +94,15 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest='command')
     sub.add_parser('serve', help='run the web app (default)')
     sub.add_parser('migrate', help='bring the database schema up to date')
+    sub.add_parser('worker', help='run builds in this process (with WORKERS=external and REDIS_URL for the web app)')
     admin = sub.add_parser('create-admin', help='create or promote an administrator')
     admin.add_argument('--email', required=True)
     admin.add_argument('--password', help='prompted for when omitted (or ADMIN_PASSWORD)')
+    demo = sub.add_parser('demo', help='run the founder flow and a build headless with the offline model')
+    demo.add_argument('--idea', required=True)
+    demo.add_argument('--must-have', help='comma-separated must-have features (default: derived from the idea)')
+    demo.add_argument('--json', action='store_true', help='print only the JSON summary')
+    demo.add_argument('--keep', action='store_true', help='keep the preview running until Ctrl-C')
     args = parser.parse_args(argv)
     settings = Settings()
     configure_logging(settings)
@@ -85,9 +113,50 @@ def main(argv: list[str] | None = None) -> int:
         migrate(settings)
         password = args.password or os.environ.get('ADMIN_PASSWORD') or getpass.getpass('Password: ')
         asyncio.run(_create_admin(settings, args.email, password))
+    elif args.command == 'worker':
+        migrate(settings)
+        asyncio.run(_worker(settings))
+    elif args.command == 'demo':
+        return asyncio.run(_demo(args))
     else:
         serve(settings)
     return 0
+
+
+async def _worker(settings: Settings) -> None:
+    """Claim and run queued builds until stopped; interrupted builds are re-queued at start."""
+    from core.services import build_services
+    from jobs import worker
+
+    services = build_services(settings, worker_process=True)
+    await services.start()
+    await worker.start(services)
+    logging.getLogger('cofounder.worker').info('worker ready (%s)', services.sandboxes.isolation())
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await worker.stop(services)
+        await services.close()
+
+
+async def _demo(args: argparse.Namespace) -> int:
+    """OPS-2: offline model at full speed unless a provider or a pace is configured explicitly."""
+    os.environ.setdefault('OFFLINE_PACE_SECONDS', '0')
+    settings = Settings()
+    migrate(settings)
+    from core.services import build_services
+    from jobs.demo import run_demo
+
+    services = build_services(settings)
+    try:
+        summary = await run_demo(services, idea=args.idea, must_have=args.must_have)
+        print(json.dumps(summary, indent=None if args.json else 2, ensure_ascii=False))
+        if args.keep and summary['preview_ok']:
+            print(f'Preview running at {summary["preview_url"]} — Ctrl-C to stop.', file=sys.stderr)
+            await asyncio.Event().wait()
+    finally:
+        await services.close()
+    return 0 if summary['state'] == 'READY' else 1
 
 
 if __name__ in {'__main__', '__mp_main__'}:

@@ -60,8 +60,12 @@ async def sign_up(session: AsyncSession, *, email: str, password: str, admin_ema
         raise InvalidInput('An account with this email already exists. Log in instead.')
     first = (await session.exec(select(func.count()).select_from(User))).one() == 0
     is_admin = first or (admin_email is not None and normalise_email(admin_email) == email)
-    user = User(email=email, password_hash=hash_password(password), role='admin' if is_admin else 'founder',
-                tier=await default_tier(session))
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        role='admin' if is_admin else 'founder',
+        tier=await default_tier(session),
+    )
     session.add(user)
     await session.commit()
     return user
@@ -137,7 +141,12 @@ async def list_users(session: AsyncSession, *, actor: User, search: str = '', li
 
 
 async def update_user(
-    session: AsyncSession, *, actor: User, user_id: uuid.UUID, role: str | None = None, tier: str | None = None,
+    session: AsyncSession,
+    *,
+    actor: User,
+    user_id: uuid.UUID,
+    role: str | None = None,
+    tier: str | None = None,
     suspended: bool | None = None,
 ) -> User:
     """Change a user's role, tier or suspension. Admins cannot lock themselves out."""

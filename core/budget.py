@@ -9,12 +9,33 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.models import Tier, User
 
 DEFAULT_TIERS: tuple[dict, ...] = (
-    {'name': 'bootstrapper', 'label': 'Bootstrapper', 'token_allowance': 2_000_000, 'max_concurrent_user': 1,
-     'max_concurrent_project': 1, 'max_iterations': 3, 'priority': 0},
-    {'name': 'partner', 'label': 'Partner', 'token_allowance': 10_000_000, 'max_concurrent_user': 2,
-     'max_concurrent_project': 1, 'max_iterations': 5, 'priority': 10},
-    {'name': 'cto_scale', 'label': 'CTO Scale', 'token_allowance': 50_000_000, 'max_concurrent_user': 4,
-     'max_concurrent_project': 2, 'max_iterations': 10, 'priority': 20},
+    {
+        'name': 'bootstrapper',
+        'label': 'Bootstrapper',
+        'token_allowance': 2_000_000,
+        'max_concurrent_user': 1,
+        'max_concurrent_project': 1,
+        'max_iterations': 3,
+        'priority': 0,
+    },
+    {
+        'name': 'partner',
+        'label': 'Partner',
+        'token_allowance': 10_000_000,
+        'max_concurrent_user': 2,
+        'max_concurrent_project': 1,
+        'max_iterations': 5,
+        'priority': 10,
+    },
+    {
+        'name': 'cto_scale',
+        'label': 'CTO Scale',
+        'token_allowance': 50_000_000,
+        'max_concurrent_user': 4,
+        'max_concurrent_project': 2,
+        'max_iterations': 10,
+        'priority': 20,
+    },
 )
 
 

@@ -48,6 +48,10 @@ class BlobStore(Protocol):
         """Raises KeyError when missing."""
         ...
 
+    async def open(self, key: str) -> tuple[bytes, str]:
+        """Bytes and content type, for the app to serve; KeyError when missing."""
+        ...
+
     async def exists(self, key: str) -> bool: ...
 
     async def list(self, prefix: str) -> list[str]:
@@ -231,6 +235,10 @@ class Screenshotter(Protocol):
 
 class JobQueue(Protocol):
     """Runs `jobs.runner.run_build(job_id)` somewhere: in-process tasks or arq workers."""
+
+    def bind(self, *, claim: Callable[[], Awaitable[UUID | None]], run: Callable[[UUID], Awaitable[object]]) -> None:
+        """Connect the queue to what claims the next build and what runs one (jobs.runner)."""
+        ...
 
     async def enqueue(self, job_id: UUID) -> None: ...
 

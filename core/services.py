@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import logging
+from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.budget import ensure_default_tiers
+from core.build.pipeline import BuildDeps
 from core.config import Settings
 from core.db import SessionFactory, make_engine, make_session_factory
-from core.ports import Health
+from core.events import EventLog
+from core.ports import LLM, BlobStore, Health, JobQueue, Notifier, SandboxProvider, Screenshotter
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -19,12 +23,39 @@ class Services:
     settings: Settings
     engine: AsyncEngine
     sessions: SessionFactory
-    extras: dict[str, Any] = field(default_factory=dict)
+    notifier: Notifier
+    events: EventLog
+    blobs: BlobStore
+    sandboxes: SandboxProvider
+    screenshotter: Screenshotter
+    llm: LLM
+    queue: JobQueue
 
     @property
     def offline_model(self) -> bool:
-        """True when no model provider is configured and the built-in offline model drives the agent."""
-        return self.settings.ANTHROPIC_API_KEY is None and not self.settings.OPENAI_BASE_URL
+        """True when the built-in offline model drives the agent (no provider configured)."""
+        return self.llm.offline
+
+    @property
+    def model(self) -> str:
+        return self.settings.DEFAULT_MODEL or self.llm.default_model
+
+    def build_deps(self) -> BuildDeps:
+        s = self.settings
+        return BuildDeps(
+            sessions=self.sessions,
+            events=self.events,
+            notifier=self.notifier,
+            sandboxes=self.sandboxes,
+            blobs=self.blobs,
+            screenshotter=self.screenshotter,
+            llm=self.llm,
+            model=self.model,
+            secrets=s.secret_values(),
+            max_tool_calls=s.AGENT_MAX_TOOL_CALLS,
+            max_tokens=s.AGENT_MAX_TOKENS,
+            command_timeout=s.SANDBOX_COMMAND_TIMEOUT,
+        )
 
     async def start(self) -> None:
         """Seed what the product needs to exist (tiers) — idempotent."""
@@ -32,10 +63,19 @@ class Services:
             await ensure_default_tiers(session)
 
     async def close(self) -> None:
+        await self.screenshotter.close()
+        await self.notifier.close()
         await self.engine.dispose()
 
     async def health(self) -> list[Health]:
-        return [await self._database_health()]
+        return [
+            await self._database_health(),
+            Health('events', True, 'redis pub/sub' if self.settings.REDIS_URL else 'in-process'),
+            Health('llm', await self.llm.healthy(), self.llm.name, {'model': self.model, 'offline': self.llm.offline}),
+            Health('sandbox', True, self.sandboxes.isolation(), {'provider': self.sandboxes.name}),
+            Health('storage', True, 's3' if self.settings.S3_BUCKET else 'files'),
+            Health('browser', 'open' not in self.screenshotter.status(), self.screenshotter.status()),
+        ]
 
     async def _database_health(self) -> Health:
         kind = 'sqlite' if self.settings.is_sqlite else 'postgresql'
@@ -47,6 +87,82 @@ class Services:
             return Health('database', False, f'{kind}: {type(error).__name__}')
 
 
-def build_services(settings: Settings) -> Services:
+def build_services(settings: Settings, *, worker_process: bool = False) -> Services:
+    """Pick every adapter from the settings; `worker_process` runs builds even when WORKERS=external."""
     engine = make_engine(settings.database_url)
-    return Services(settings=settings, engine=engine, sessions=make_session_factory(engine))
+    sessions = make_session_factory(engine)
+    notifier = _notifier(settings)
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        notifier=notifier,
+        events=EventLog(sessions, notifier),
+        blobs=_blobs(settings),
+        sandboxes=_sandboxes(settings),
+        screenshotter=_screenshotter(settings),
+        llm=_llm(settings),
+        queue=_queue(settings, notifier, worker_process=worker_process),
+    )
+
+
+def _notifier(settings: Settings) -> Notifier:
+    if settings.REDIS_URL:
+        from core.adapters.notify_redis import RedisNotifier
+
+        return RedisNotifier(settings.REDIS_URL)
+    from core.adapters.notify_memory import MemoryNotifier
+
+    return MemoryNotifier()
+
+
+def _blobs(settings: Settings) -> BlobStore:
+    if settings.S3_BUCKET:
+        from core.adapters.blobs_s3 import S3BlobStore
+
+        secret = settings.AWS_SECRET_ACCESS_KEY
+        return S3BlobStore(
+            settings.S3_BUCKET,
+            endpoint_url=settings.S3_ENDPOINT_URL,
+            region=settings.S3_REGION,
+            public_url=settings.S3_PUBLIC_URL,
+            access_key=settings.AWS_ACCESS_KEY_ID.get_secret_value() if settings.AWS_ACCESS_KEY_ID else None,
+            secret_key=secret.get_secret_value() if secret else None,
+        )
+    from core.adapters.blobs_fs import FileBlobStore
+
+    return FileBlobStore(settings.data_dir / 'blobs')
+
+
+def _sandboxes(settings: Settings) -> SandboxProvider:
+    from core.adapters.sandbox_local import LocalSandboxProvider
+
+    return LocalSandboxProvider(settings)
+
+
+def _screenshotter(settings: Settings) -> Screenshotter:
+    from core.adapters.screenshot_playwright import PlaywrightScreenshotter
+
+    return PlaywrightScreenshotter(settings.CHROMIUM_PATH, enabled=settings.SCREENSHOTS_ENABLED)
+
+
+def _llm(settings: Settings) -> LLM:
+    if settings.ANTHROPIC_API_KEY:
+        from core.adapters.llm_anthropic import AnthropicLLM
+
+        return AnthropicLLM(settings.ANTHROPIC_API_KEY.get_secret_value(), base_url=settings.ANTHROPIC_BASE_URL)
+    if settings.OPENAI_BASE_URL:
+        from core.adapters.llm_openai_compat import OpenAICompatLLM
+
+        key = settings.OPENAI_API_KEY.get_secret_value() if settings.OPENAI_API_KEY else None
+        return OpenAICompatLLM(settings.OPENAI_BASE_URL, api_key=key)
+    from core.adapters.llm_offline import OfflineLLM
+
+    return OfflineLLM(pace_seconds=settings.OFFLINE_PACE_SECONDS)
+
+
+def _queue(settings: Settings, notifier: Notifier, *, worker_process: bool = False) -> JobQueue:
+    from core.adapters.queue_inprocess import InProcessQueue
+
+    dispatch = worker_process or settings.WORKERS == 'inprocess'
+    return InProcessQueue(notifier, concurrency=settings.WORKER_CONCURRENCY, dispatch=dispatch)

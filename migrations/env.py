@@ -14,8 +14,13 @@ url = config.attributes.get('sync_url') or Settings().sync_database_url
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=url, target_metadata=SQLModel.metadata, literal_binds=True,
-                      render_as_batch=url.startswith('sqlite'), compare_type=True)
+    context.configure(
+        url=url,
+        target_metadata=SQLModel.metadata,
+        literal_binds=True,
+        render_as_batch=url.startswith('sqlite'),
+        compare_type=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -23,8 +28,12 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=SQLModel.metadata,
-                          render_as_batch=url.startswith('sqlite'), compare_type=True)
+        context.configure(
+            connection=connection,
+            target_metadata=SQLModel.metadata,
+            render_as_batch=url.startswith('sqlite'),
+            compare_type=True,
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

@@ -19,8 +19,13 @@ os.environ.setdefault('OFFLINE_PACE_SECONDS', '0')
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(_env_file=None, ENV='test', DATA_DIR=tmp_path / 'data', OFFLINE_PACE_SECONDS=0,
-                    STORAGE_SECRET='test-secret-not-for-production')
+    return Settings(
+        _env_file=None,
+        ENV='test',
+        DATA_DIR=tmp_path / 'data',
+        OFFLINE_PACE_SECONDS=0,
+        STORAGE_SECRET='test-secret-not-for-production',
+    )
 
 
 @pytest.fixture(params=['sqlite', pytest.param('postgres', marks=pytest.mark.postgres)])

@@ -6,9 +6,13 @@ from core.services import Services
 
 
 def register_pages(svc: Services) -> None:
-    from ui import auth, http
-    from ui.pages import admin, dashboard, project
+    from nicegui import app
 
+    from ui import auth, blob_routes, http, preview_proxy
+    from ui.pages import admin, brief, build, dashboard, interview, new_project, plan, project
+
+    app.state.services = svc  # tests that run main.py reach the live Services through here
     http.register(svc)
-    for module in (auth, dashboard, project, admin):
+    modules = (blob_routes, preview_proxy, auth, dashboard, new_project, project, interview, brief, plan, build, admin)
+    for module in modules:  # /projects/new before /projects/{project_id}
         module.register(svc)

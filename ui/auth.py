@@ -98,8 +98,9 @@ def register(svc: Services) -> None:
             async def submit() -> None:
                 try:
                     async with svc.sessions() as session:
-                        user = await accounts.sign_up(session, email=email.value, password=password.value,
-                                                      admin_email=svc.settings.ADMIN_EMAIL)
+                        user = await accounts.sign_up(
+                            session, email=email.value, password=password.value, admin_email=svc.settings.ADMIN_EMAIL
+                        )
                 except InvalidInput as problem:
                     error.set_text(str(problem))
                     return

@@ -10,9 +10,11 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from core.services import Services
 
 # NiceGUI's Vue runtime compiles templates in the browser, hence 'unsafe-eval'.
-CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data: blob: {img}; font-src 'self' data:; connect-src 'self' ws: wss:; frame-src 'self'; "
-       "frame-ancestors 'self'; object-src 'none'; base-uri 'self'; form-action 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob: {img}; font-src 'self' data:; connect-src 'self' ws: wss:; frame-src 'self'; "
+    "frame-ancestors 'self'; object-src 'none'; base-uri 'self'; form-action 'self'"
+)
 
 
 class SecurityHeaders(BaseHTTPMiddleware):

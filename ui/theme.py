@@ -19,17 +19,20 @@ def frame(title: str, user: User, *, offline_model: bool = False) -> Iterator[ui
     dark = ui.dark_mode(app.storage.user.get('dark_mode', False))
     ui.page_title(f'{title} · Cofounder')
     ui.colors(primary='#4f46e5')
-    with ui.header().classes('items-center justify-between bg-white text-slate-800 shadow-sm dark:bg-slate-900 '
-                             'dark:text-slate-100'):
+    with ui.header().classes(
+        'items-center justify-between bg-white text-slate-800 shadow-sm dark:bg-slate-900 dark:text-slate-100'
+    ):
         with ui.row().classes('items-center gap-6'):
             ui.link('Cofounder', '/').classes('text-xl font-bold text-primary no-underline')
             for label, target in NAV + ((('Admin', '/admin'),) if user.is_admin else ()):
-                ui.link(label, target).classes('text-slate-600 dark:text-slate-300 no-underline '
-                                               'hover:text-primary').mark(f'nav-{label.lower().replace(" ", "-")}')
+                ui.link(label, target).classes(
+                    'text-slate-600 dark:text-slate-300 no-underline hover:text-primary'
+                ).mark(f'nav-{label.lower().replace(" ", "-")}')
         with ui.row().classes('items-center gap-2'):
             if offline_model:
                 ui.badge('Offline model', color='amber').props('outline').tooltip(
-                    'No model key is configured: the built-in offline model drives the agent.')
+                    'No model key is configured: the built-in offline model drives the agent.'
+                )
 
             def toggle_dark() -> None:
                 dark.value = not dark.value

@@ -18,8 +18,15 @@ from playwright.async_api import Browser, async_playwright
 from tests.services import require_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-                 '--disable-sync', '--no-first-run', '--disable-quic']
+CHROMIUM_ARGS = [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-quic',
+]
 
 
 def free_port() -> int:
@@ -38,14 +45,24 @@ class LiveApp:
 
 def start_app(data_dir: Path, port: int, extra_env: dict[str, str] | None = None) -> LiveApp:
     env = {k: v for k, v in os.environ.items() if not k.startswith(('NICEGUI_', 'PYTEST'))}
-    env.update({'DATA_DIR': str(data_dir), 'PORT': str(port), 'HOST': '127.0.0.1', 'ENV': 'test',
-                'OFFLINE_PACE_SECONDS': '0', 'LOG_JSON': 'false', **(extra_env or {})})
+    env.update(
+        {
+            'DATA_DIR': str(data_dir),
+            'PORT': str(port),
+            'HOST': '127.0.0.1',
+            'ENV': 'test',
+            'OFFLINE_PACE_SECONDS': '0',
+            'LOG_JSON': 'false',
+            **(extra_env or {}),
+        }
+    )
     for key in ('DATABASE_URL', 'REDIS_URL', 'ANTHROPIC_API_KEY', 'OPENAI_BASE_URL'):
         env.pop(key, None)
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir.parent / f'app-{port}.log'
-    process = subprocess.Popen([sys.executable, 'main.py'], cwd=ROOT, env=env, stdout=log.open('ab'),
-                               stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, 'main.py'], cwd=ROOT, env=env, stdout=log.open('ab'), stderr=subprocess.STDOUT
+    )
     url = f'http://127.0.0.1:{port}'
     deadline = time.monotonic() + 40
     while time.monotonic() < deadline:

@@ -16,8 +16,13 @@ PASSWORD = 'correct horse battery'
 @pytest.fixture(autouse=True)
 def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     data = tmp_path / 'app-data'
-    for key, value in {'DATA_DIR': str(data), 'ENV': 'test', 'OFFLINE_PACE_SECONDS': '0',
-                       'STORAGE_SECRET': 'ui-test-secret-0123456789', 'LOG_JSON': 'false'}.items():
+    for key, value in {
+        'DATA_DIR': str(data),
+        'ENV': 'test',
+        'OFFLINE_PACE_SECONDS': '0',
+        'STORAGE_SECRET': 'ui-test-secret-0123456789',
+        'LOG_JSON': 'false',
+    }.items():
         monkeypatch.setenv(key, value)
     for key in ('DATABASE_URL', 'REDIS_URL', 'ANTHROPIC_API_KEY', 'OPENAI_BASE_URL', 'ADMIN_EMAIL'):
         monkeypatch.delenv(key, raising=False)

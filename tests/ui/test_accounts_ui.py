@@ -7,7 +7,8 @@ import uuid
 from nicegui.testing import User
 from sqlmodel import select
 
-from core.models import Project, User as Account
+from core.models import Project
+from core.models import User as Account
 from tests.ui.conftest import PASSWORD, log_in, log_out, sign_up
 
 

@@ -32,12 +32,15 @@ async def test_admin_email_setting_makes_that_account_admin(session) -> None:  #
     assert boss.role == 'admin'
 
 
-@pytest.mark.parametrize(('email', 'password', 'message'), [
-    ('not-an-email', PASSWORD, 'valid email'),
-    ('x@example.com', 'short', 'at least 10'),
-    ('x@example.com', 'aaaaaaaaaaaa', 'too easy'),
-    ('x@example.com', 'password123', 'too easy'),
-])
+@pytest.mark.parametrize(
+    ('email', 'password', 'message'),
+    [
+        ('not-an-email', PASSWORD, 'valid email'),
+        ('x@example.com', 'short', 'at least 10'),
+        ('x@example.com', 'aaaaaaaaaaaa', 'too easy'),
+        ('x@example.com', 'password123', 'too easy'),
+    ],
+)
 async def test_bad_sign_up_is_refused_with_a_reason(session, email: str, password: str, message: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InvalidInput, match=message):
         await accounts.sign_up(session, email=email, password=password)

@@ -6,8 +6,21 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SDKS = {'nicegui', 'anthropic', 'e2b', 'boto3', 'botocore', 'redis', 'playwright', 'apscheduler', 'arq', 'httpx',
-        'fastapi', 'starlette', 'alembic'}
+SDKS = {
+    'nicegui',
+    'anthropic',
+    'e2b',
+    'boto3',
+    'botocore',
+    'redis',
+    'playwright',
+    'apscheduler',
+    'arq',
+    'httpx',
+    'fastapi',
+    'starlette',
+    'alembic',
+}
 
 
 def imports_of(path: Path) -> set[str]:

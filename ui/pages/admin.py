@@ -27,8 +27,12 @@ def register(svc: Services) -> None:
             ui.label('Users').classes('text-2xl font-semibold')
             async with svc.sessions() as session:
                 tiers = [t.name for t in (await session.exec(select(Tier))).all()]
-            search = ui.input('Search by email', on_change=lambda: users.refresh()).props('clearable').classes(
-                'w-80').mark('user-search')
+            search = (
+                ui.input('Search by email', on_change=lambda: users.refresh())
+                .props('clearable')
+                .classes('w-80')
+                .mark('user-search')
+            )
 
             @ui.refreshable
             async def users() -> None:
@@ -60,10 +64,13 @@ def _user_row(svc: Services, actor: User, row: User, tiers: list[str], refresh) 
                 status = 'Suspended' if row.suspended else 'Active'
                 ui.label(f'{row.role.capitalize()} · {status}').classes('text-sm text-slate-500')
             with ui.row().classes('items-center'):
-                ui.select(tiers, value=row.tier, label='Tier',
-                          on_change=lambda e: update(tier=e.value)).classes('w-40').mark(f'tier-{row.email}')
-                ui.select(list(accounts.ROLES), value=row.role, label='Role',
-                          on_change=lambda e: update(role=e.value)).classes('w-32').mark(f'role-{row.email}')
+                ui.select(tiers, value=row.tier, label='Tier', on_change=lambda e: update(tier=e.value)).classes(
+                    'w-40'
+                ).mark(f'tier-{row.email}')
+                ui.select(
+                    list(accounts.ROLES), value=row.role, label='Role', on_change=lambda e: update(role=e.value)
+                ).classes('w-32').mark(f'role-{row.email}')
                 label = 'Unsuspend' if row.suspended else 'Suspend'
                 ui.button(label, on_click=lambda: update(suspended=not row.suspended)).props(
-                    'outline' if row.suspended else 'color=negative outline').mark(f'suspend-{row.email}')
+                    'outline' if row.suspended else 'color=negative outline'
+                ).mark(f'suspend-{row.email}')

@@ -1,0 +1,394 @@
+"""One build from STARTING to READY (B-1, B-5, B-7, B-8, B-9, B-10, AG-1, AG-6).
+
+STARTING → SCAFFOLD (sandbox, context) → CODE (agent loop) → DEPS → CHECKS (dev server, screenshot,
+snapshot) → READY, or FAILED / CANCELLED. The run is idempotent: a re-delivered job resumes from
+its agent checkpoint and reattaches (or restores) its sandbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+import uuid
+from dataclasses import dataclass, field
+
+from core.agent import checkpoint
+from core.agent.loop import AgentOutcome, AgentRunContext, run_agent
+from core.agent.safety import founder_safe
+from core.agent.tools import default_tools
+from core.agent.tools.base import ToolContext
+from core.budget import cost_microdollars
+from core.build.context import system_prompt_for
+from core.build.logs import LogBuffer, Redactor
+from core.build.screenshots import capture_and_publish
+from core.build.snapshots import restore_latest, save_snapshot
+from core.build.states import BuildState, transition
+from core.build.versions import assign_version
+from core.db import SessionFactory, transaction
+from core.events import BudgetUpdated, BuildEvent, PhaseCompleted
+from core.journey import timeline
+from core.models import BuildJob, UsageRecord, utcnow
+from core.ports import LLM, BlobStore, Notifier, Sandbox, SandboxError, SandboxProvider, Screenshotter, Usage
+
+logger = logging.getLogger(__name__)
+HEARTBEAT_S = 10.0
+STAGE_SENTENCES = {
+    BuildState.SCAFFOLD: 'Setting up a fresh workspace for your app',
+    BuildState.CODE: 'Writing the code',
+    BuildState.DEPS: 'Installing what the app needs',
+    BuildState.CHECKS: 'Starting the app and checking it works',
+}
+
+
+def cancel_topic(job_id: uuid.UUID) -> str:
+    return f'cancel:{job_id}'
+
+
+@dataclass
+class BuildDeps:
+    """Everything a build needs from the outside, chosen once by core.services."""
+
+    sessions: SessionFactory
+    events: object  # core.events.EventLog (typed loosely to keep this dataclass import-light)
+    notifier: Notifier
+    sandboxes: SandboxProvider
+    blobs: BlobStore
+    screenshotter: Screenshotter
+    llm: LLM
+    model: str
+    secrets: list[str] = field(default_factory=list)
+    max_tool_calls: int = 150
+    max_tokens: int = 4096
+    command_timeout: float = 120.0
+
+
+class BuildFailure(Exception):
+    def __init__(self, summary: str, detail: str = '') -> None:
+        super().__init__(summary)
+        self.summary, self.detail = summary, detail
+
+
+async def run_build(deps: BuildDeps, job_id: uuid.UUID) -> str:
+    """Advance a claimed (STARTING) build as far as it goes; returns the state it ended in."""
+    async with deps.sessions() as session:
+        job = await session.get(BuildJob, job_id)
+    if job is None or job.state != BuildState.STARTING:
+        return job.state if job else 'missing'
+    return await BuildRun(deps, job).execute()
+
+
+class BuildRun:
+    def __init__(self, deps: BuildDeps, job: BuildJob) -> None:
+        self.deps, self.job = deps, job
+        self.events = deps.events
+        self.redactor = Redactor(deps.secrets)
+        self.logs = LogBuffer(deps.events, job.id, phase='starting', redactor=self.redactor)  # type: ignore[arg-type]
+        self.sandbox: Sandbox | None = None
+        self.cancel_reason: str | None = None
+        self.tool_ctx: ToolContext | None = None
+
+    async def execute(self) -> str:
+        task = asyncio.current_task()
+        watcher = asyncio.create_task(self._watch_cancel(task))
+        try:
+            return await self._stages()
+        except asyncio.CancelledError:
+            if self.cancel_reason is None:
+                raise  # the worker is shutting down: recovery re-queues the build at the next start
+            return await self._cancelled()
+        except BuildFailure as failure:
+            return await self._fail(failure.summary, failure.detail)
+        except Exception:  # noqa: BLE001 - any bug must end the build in a clear state, not leave it stuck
+            logger.exception('build %s crashed', self.job.id)
+            return await self._fail('Something went wrong on our side while building.', traceback.format_exc())
+        finally:
+            watcher.cancel()
+            await asyncio.shield(self.logs.close())
+
+    async def _stages(self) -> str:
+        await self._enter(BuildState.SCAFFOLD)
+        system = await self._scaffold()
+        await self._enter(BuildState.CODE)
+        outcome = await self._code(system)
+        if outcome.status != 'done':
+            return await self._end_early(outcome)
+        await self._enter(BuildState.DEPS)
+        await self._install()
+        await self._enter(BuildState.CHECKS)
+        url = await self._checks()
+        return await self._ready(url)
+
+    async def _enter(self, state: BuildState) -> None:
+        if self.cancel_reason:
+            raise asyncio.CancelledError
+        self.logs.set_phase(state.value.lower())
+        await self.logs.flush()
+        self.job = await transition(self.events, self.job.id, state, reason=STAGE_SENTENCES.get(state, ''))  # type: ignore[arg-type]
+
+    # ── stages ──
+
+    async def _scaffold(self) -> str:
+        saved = await checkpoint.load(self.deps.sessions, self.job.id)
+        for sandbox_id in {s for s in (saved.sandbox_id if saved else None, self.job.sandbox_id) if s}:
+            self.sandbox = await self.deps.sandboxes.connect(sandbox_id)
+            if self.sandbox:
+                break
+        if self.sandbox is None:
+            self.sandbox = await self.deps.sandboxes.create(key=str(self.job.id))
+            if saved or self.job.kind != 'initial':  # a lost sandbox or a retry: bring back the files
+                await restore_latest(
+                    sandbox=self.sandbox,
+                    blobs=self.deps.blobs,
+                    sessions=self.deps.sessions,
+                    project_id=self.job.project_id,
+                )
+        async with transaction(self.deps.sessions) as session:
+            job = await session.get(BuildJob, self.job.id)
+            assert job is not None
+            job.sandbox_id = self.sandbox.id
+            system = await system_prompt_for(session, job)
+        return system
+
+    async def _code(self, system: str) -> AgentOutcome:
+        assert self.sandbox is not None
+        state = await checkpoint.load(self.deps.sessions, self.job.id) or checkpoint.CheckpointState()
+        state.sandbox_id = self.sandbox.id
+        self.tool_ctx = ToolContext(
+            job_id=self.job.id,
+            sandbox=self.sandbox,
+            emit=self._emit,
+            screenshot=self._screenshot,
+            on_output=self._output,
+            command_timeout=self.deps.command_timeout,
+        )
+        ctx = AgentRunContext(
+            llm=self.deps.llm,
+            model=self.job.model or self.deps.model,
+            tools=default_tools(),
+            tool_ctx=self.tool_ctx,
+            save_checkpoint=lambda s: checkpoint.save(self.deps.sessions, self.job.id, s),
+            should_stop=self._should_stop,
+            on_usage=self._record_usage,
+            max_tool_calls=self.deps.max_tool_calls,
+            max_tokens=self.deps.max_tokens,
+            redact=self.redactor.redact,
+        )
+        return await run_agent(ctx, system=system, state=state)
+
+    async def _install(self) -> None:
+        assert self.sandbox is not None
+        files = set(await self.sandbox.list_files('.', recursive=False))
+        command = _install_command(files, await self._read_optional('requirements.txt'))
+        if command is None:
+            await self.logs.write('Nothing to install: the app needs no extra packages.\n')
+            return
+        result = await self.sandbox.run(command, timeout=600, on_stdout=self._stdout, on_stderr=self._stderr)
+        if not result.ok:
+            raise BuildFailure("Installing the app's packages failed.", '\n'.join(self.logs.tail(40)))
+
+    async def _checks(self) -> str:
+        assert self.sandbox is not None
+        await self.sandbox.stop_app()  # restart so the checked app runs the final code
+        try:
+            url = await self.sandbox.start_app(on_output=self._stdout)
+        except SandboxError as error:
+            raise BuildFailure('The app was written but did not start.', str(error)) from error
+        await self._screenshot('Ready', url=url)
+        await save_snapshot(
+            sandbox=self.sandbox,
+            blobs=self.deps.blobs,
+            sessions=self.deps.sessions,
+            project_id=self.job.project_id,
+            owner_id=self.job.user_id,
+            job_id=self.job.id,
+            reason='ready',
+        )
+        return url
+
+    async def _ready(self, url: str) -> str:
+        async with transaction(self.deps.sessions) as session:
+            job = await session.get(BuildJob, self.job.id)
+            assert job is not None
+            version = await assign_version(session, job)
+            job.summary = await self._summary()
+        # The terminal transition also appends build.done (with the version) in the same write.
+        self.job = await transition(
+            self.events,
+            self.job.id,
+            BuildState.READY,  # type: ignore[arg-type]
+            reason=f'Your app {version} is ready to try.',
+            preview_url=url,
+            preview_state='running',
+        )
+        return BuildState.READY.value
+
+    # ── endings ──
+
+    async def _end_early(self, outcome: AgentOutcome) -> str:
+        if outcome.status == 'cancelled':
+            return await self._cancelled()
+        if outcome.status == 'guard':
+            return await self._fail(
+                outcome.reason or 'The agent stopped itself to avoid going in circles.', outcome.detail
+            )
+        return await self._fail(outcome.reason or 'The AI model could not be reached.', outcome.detail)
+
+    async def _cancelled(self) -> str:
+        if self.sandbox is not None:
+            await asyncio.shield(self.sandbox.kill_processes())
+        self.job = await asyncio.shield(
+            transition(
+                self.events,
+                self.job.id,
+                BuildState.CANCELLED,  # type: ignore[arg-type]
+                reason='Build cancelled.',
+            )
+        )
+        return BuildState.CANCELLED.value
+
+    async def _fail(self, summary: str, detail: str) -> str:
+        if self.sandbox is not None:
+            await self.sandbox.kill_processes()
+        summary = founder_safe(summary)
+        self.job = await transition(
+            self.events,
+            self.job.id,
+            BuildState.FAILED,
+            reason=summary,  # type: ignore[arg-type]
+            error_summary=summary,
+            error_detail=self.redactor.redact(detail)[-20000:],
+        )
+        async with transaction(self.deps.sessions) as session:
+            timeline.record(
+                session,
+                project_id=self.job.project_id,
+                kind='build.failed',
+                title='Build failed',
+                detail=summary,
+                job_id=self.job.id,
+            )
+        return BuildState.FAILED.value
+
+    # ── callbacks given to the agent and the sandbox ──
+
+    async def _emit(self, event: BuildEvent) -> BuildEvent:
+        stored = await self.events.append(event)  # type: ignore[attr-defined]
+        if isinstance(event, PhaseCompleted) and self.sandbox is not None:  # B-10: snapshot at phase commits
+            await save_snapshot(
+                sandbox=self.sandbox,
+                blobs=self.deps.blobs,
+                sessions=self.deps.sessions,
+                project_id=self.job.project_id,
+                owner_id=self.job.user_id,
+                job_id=self.job.id,
+                reason='phase',
+            )
+        return stored
+
+    async def _screenshot(self, phase: str, url: str | None = None) -> str | None:
+        assert self.sandbox is not None
+        url = url or await self.sandbox.app_url() or await self.sandbox.start_app(on_output=self._stdout)
+        return await capture_and_publish(
+            shooter=self.deps.screenshotter,
+            blobs=self.deps.blobs,
+            sessions=self.deps.sessions,
+            emit=self.events.append,  # type: ignore[attr-defined]
+            job_id=self.job.id,
+            project_id=self.job.project_id,
+            owner_id=self.job.user_id,
+            url=url,
+            phase=phase,
+        )
+
+    async def _output(self, chunk: str, stream: str) -> None:
+        await self.logs.write(chunk, stream)
+
+    async def _stdout(self, chunk: str) -> None:
+        await self.logs.write(chunk, 'stdout')
+
+    async def _stderr(self, chunk: str) -> None:
+        await self.logs.write(chunk, 'stderr')
+
+    async def _should_stop(self) -> str | None:
+        return self.cancel_reason
+
+    async def _record_usage(self, usage: Usage, model: str) -> None:
+        """BU-2: every model call's tokens and cost, per build and per user."""
+        cost = cost_microdollars(model, usage.input_tokens, usage.output_tokens)
+        async with transaction(self.deps.sessions) as session:
+            session.add(
+                UsageRecord(
+                    user_id=self.job.user_id,
+                    project_id=self.job.project_id,
+                    job_id=self.job.id,
+                    model=model,
+                    input_tokens=usage.input_tokens,
+                    output_tokens=usage.output_tokens,
+                    cost_microdollars=cost,
+                )
+            )
+            job = await session.get(BuildJob, self.job.id)
+            assert job is not None
+            job.input_tokens += usage.input_tokens
+            job.output_tokens += usage.output_tokens
+            job.cost_microdollars += cost
+            totals = (job.input_tokens, job.output_tokens, job.cost_microdollars)
+        await self._emit(
+            BudgetUpdated(
+                job_id=self.job.id, input_tokens=totals[0], output_tokens=totals[1], cost_microdollars=totals[2]
+            )
+        )
+
+    async def _watch_cancel(self, task: asyncio.Task | None) -> None:  # type: ignore[type-arg]
+        """Stop the build the moment the founder cancels (pushed), and beat the heart every
+        HEARTBEAT_S so recovery in another process can tell a live build from an orphan."""
+        listener = await self.deps.notifier.listen(cancel_topic(self.job.id))
+        try:
+            while True:
+                async with transaction(self.deps.sessions) as session:
+                    job = await session.get(BuildJob, self.job.id)
+                    if job is not None:
+                        job.updated_at = utcnow()
+                if job is not None and job.cancel_requested:
+                    self.cancel_reason = 'Cancelled by the founder'
+                    if task is not None:
+                        task.cancel()
+                    return
+                await listener.wait(HEARTBEAT_S)
+        finally:
+            await listener.close()
+
+    async def _read_optional(self, path: str) -> str | None:
+        assert self.sandbox is not None
+        try:
+            return (await self.sandbox.read_file(path)).decode('utf-8', 'replace')
+        except SandboxError:
+            return None
+
+    async def _summary(self) -> dict:
+        assert self.sandbox is not None
+        files = sorted(f for f in await self.sandbox.list_files('.') if not f.startswith(('data/', '.')))
+        features = [p['name'] for p in (self.tool_ctx.phases if self.tool_ctx else [])]
+        stack = (
+            'Python (standard library)'
+            if 'app.py' in files
+            else ('Node.js' if 'package.json' in files else 'Static site')
+        )
+        return {
+            'files': files[:200],
+            'file_count': len(files),
+            'phases': features,
+            'stack': stack,
+            'docs': sorted(self.tool_ctx.docs_written) if self.tool_ctx else [],
+        }
+
+
+def _install_command(files: set[str], requirements: str | None) -> str | None:
+    """How to install the generated app's packages, or None when it needs none."""
+    if 'package.json' in files:
+        return 'npm install --no-audit --no-fund'
+    wanted = [line for line in (requirements or '').splitlines() if line.strip() and not line.strip().startswith('#')]
+    if wanted:
+        return 'python3 -m pip install --user --no-input -r requirements.txt'
+    return None

@@ -1,0 +1,157 @@
+"""`python main.py demo --idea "…"`: the whole founder flow and a build, headless (OPS-2).
+
+A throwaway founder signs up, answers the interview, gets a brief, proceeds at Gate 1, picks the
+fastest plan and builds. The summary is what a founder would have seen, as JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+import time
+import urllib.request
+import uuid
+from contextlib import aclosing
+from typing import Any
+
+from core import accounts
+from core.build import jobs as builds
+from core.events import DocumentationUpdated, SnapshotUpdated
+from core.journey import brief, gates, interview, onboarding, plans, projects
+from core.models import BuildJob
+from core.services import Services
+from jobs import worker
+
+
+def default_answers(idea: str, must_have: str | None = None) -> dict[str, str]:
+    """Plausible interview answers built from the idea itself (the demo has no founder to ask)."""
+    text = idea.strip().rstrip('.')
+    parts = re.split(r'\s+(?:for|pour)\s+', text, maxsplit=1)
+    core = re.sub(r'^(?:an?|the|un|une|le|la)\s+', '', parts[0], flags=re.IGNORECASE)
+    audience = re.split(r'\s+(?:so|that|to|who|qui|afin)\s+', parts[1])[0] if len(parts) > 1 else 'small teams'
+    return {
+        'target_user': audience[:1].upper() + audience[1:],
+        'problem': f'{audience[:1].upper() + audience[1:]} do this by hand today and lose hours every week',
+        'must_have': must_have or f'{core}, customer list, reminders',
+        'constraints': 'Works on a phone, cheap to run',
+        'success': 'Ten people use it every week after a month',
+    }
+
+
+async def run_demo(
+    services: Services, *, idea: str, must_have: str | None = None, timeout: float = 600
+) -> dict[str, Any]:
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    await services.start()
+    await worker.start(services)
+    try:
+        user, project_id = await founder_flow(services, idea, must_have, timings)
+        t0 = time.perf_counter()
+        async with services.sessions() as session:
+            job = await builds.start_build(
+                session, user=user, project_id=project_id, queue=services.queue, events=services.events
+            )
+        shots, docs = await _watch(services, job.id, timeout)
+        timings['build'] = round(time.perf_counter() - t0, 3)
+        async with services.sessions() as session:
+            final = await session.get(BuildJob, job.id)
+        assert final is not None
+        timings['total'] = round(time.perf_counter() - started, 3)
+        return _summary(services, user.id, project_id, final, shots, docs, timings)
+    finally:
+        await worker.stop(services)
+
+
+async def founder_flow(
+    services: Services, idea: str, must_have: str | None = None, timings: dict[str, float] | None = None
+):  # type: ignore[no-untyped-def]
+    """Sign up a throwaway founder and take their idea to a selected plan; returns (user, project_id)."""
+    t0 = time.perf_counter()
+    llm = services.llm
+    async with services.sessions() as session:
+        user = await accounts.sign_up(
+            session, email=f'demo-{uuid.uuid4().hex[:8]}@demo.invalid', password=secrets.token_urlsafe(18)
+        )
+        project = await projects.create_project(session, user=user, idea=idea)
+        first = await onboarding.start_onboarding(session, user=user, project_id=project.id, llm=llm)
+        for question in first.questions:
+            await interview.save_answer(
+                session,
+                user=user,
+                project_id=project.id,
+                kind='onboarding',
+                key=question['key'],
+                text='Yes — keep it simple for the first version.',
+            )
+        await onboarding.complete_onboarding(session, user=user, project_id=project.id)
+        for key, text in default_answers(idea, must_have).items():
+            await interview.save_answer(
+                session, user=user, project_id=project.id, kind='understanding', key=key, text=text
+            )
+        await interview.complete_interview(session, user=user, project_id=project.id)
+        await brief.generate_brief(session, user=user, project_id=project.id, llm=llm)
+        gate = await gates.get_pending(session, user=user, project_id=project.id, gate_type='direction')
+        assert gate is not None
+        await gates.decide_gate(session, user=user, gate_id=gate.id, decision='proceed', reason='Demo', llm=llm)
+        options = await plans.list_plans(session, user=user, project_id=project.id)
+        await plans.select_plan(session, user=user, project_id=project.id, plan_id=options[0].id)
+    if timings is not None:
+        timings['founder_flow'] = round(time.perf_counter() - t0, 3)
+    return user, project.id
+
+
+async def _watch(services: Services, job_id: uuid.UUID, timeout: float) -> tuple[list[str], list[str]]:
+    shots: list[str] = []
+    docs: list[str] = []
+    async with asyncio.timeout(timeout), aclosing(services.events.follow(job_id, until_done=True)) as stream:
+        async for event in stream:
+            if isinstance(event, SnapshotUpdated):
+                shots.append(event.key)
+            elif isinstance(event, DocumentationUpdated) and event.section not in docs:
+                docs.append(event.section)
+    return shots, docs
+
+
+def _summary(
+    services: Services,
+    user_id: uuid.UUID,
+    project_id: uuid.UUID,
+    job: BuildJob,
+    shots: list[str],
+    docs: list[str],
+    timings: dict[str, float],
+) -> dict[str, Any]:
+    return {
+        'user_id': str(user_id),
+        'project_id': str(project_id),
+        'job_id': str(job.id),
+        'state': job.state,
+        'version': job.version_label,
+        'model': services.model,
+        'offline_model': services.offline_model,
+        'preview_url': job.preview_url,
+        'preview_ok': _preview_answers(job.preview_url),
+        'screenshot': shots[-1] if shots else None,
+        'screenshots': len(shots),
+        'screenshot_file': str(services.settings.data_dir / 'blobs' / 'data' / shots[-1])
+        if shots and not services.settings.S3_BUCKET
+        else None,
+        'docs_sections': docs,
+        'stage_timings': job.stage_timings,
+        'timings': timings,
+        'tokens': {'input': job.input_tokens, 'output': job.output_tokens, 'cost_microdollars': job.cost_microdollars},
+        'error': job.error_summary or None,
+        'files': job.summary.get('files', []),
+    }
+
+
+def _preview_answers(url: str | None) -> bool:
+    if not url:
+        return False
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - our own sandboxed app on 127.0.0.1
+            return response.status == 200
+    except OSError:
+        return False

@@ -1,0 +1,39 @@
+"""Start-up recovery (OPS-3): builds a crash left in a running state are re-queued, never stuck."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlmodel import col, select
+
+from core.build.pipeline import HEARTBEAT_S
+from core.build.states import RUNNING, BuildState, IllegalTransition, transition
+from core.models import BuildJob, utcnow
+from core.services import Services
+
+logger = logging.getLogger(__name__)
+STALE_AFTER_S = 6 * HEARTBEAT_S
+
+
+async def requeue_stale_builds(services: Services, *, sole_executor: bool) -> int:
+    """Move interrupted builds back to QUEUED; their runner resumes from the agent checkpoint.
+
+    The sole executor (the single container) owns every running build, so all of them are orphans
+    after a restart; with several workers only builds whose heartbeat stopped are.
+    """
+    query = select(BuildJob.id).where(col(BuildJob.state).in_([s.value for s in RUNNING]))
+    if not sole_executor:
+        query = query.where(col(BuildJob.updated_at) < utcnow() - timedelta(seconds=STALE_AFTER_S))
+    async with services.sessions() as session:
+        stale = (await session.exec(query)).all()
+    count = 0
+    for job_id in stale:
+        try:
+            await transition(services.events, job_id, BuildState.QUEUED, reason='Picking up where I left off')
+            count += 1
+        except IllegalTransition:
+            continue
+    if count:
+        logger.info('re-queued %d interrupted build(s)', count)
+    return count
