@@ -19,7 +19,7 @@ from core import accounts
 from core.build import jobs as builds
 from core.events import DocumentationUpdated, SnapshotUpdated
 from core.journey import brief, gates, interview, onboarding, plans, projects
-from core.models import BuildJob
+from core.models import BuildJob, User
 from core.services import Services
 from jobs import worker
 
@@ -65,13 +65,14 @@ async def run_demo(
 
 
 async def founder_flow(
-    services: Services, idea: str, must_have: str | None = None, timings: dict[str, float] | None = None
+    services: Services, idea: str, must_have: str | None = None, timings: dict[str, float] | None = None,
+    user: User | None = None,
 ):  # type: ignore[no-untyped-def]
     """Sign up a throwaway founder and take their idea to a selected plan; returns (user, project_id)."""
     t0 = time.perf_counter()
     llm = services.llm
     async with services.sessions() as session:
-        user = await accounts.sign_up(
+        user = user or await accounts.sign_up(
             session, email=f'demo-{uuid.uuid4().hex[:8]}@demo.invalid', password=secrets.token_urlsafe(18)
         )
         project = await projects.create_project(session, user=user, idea=idea)

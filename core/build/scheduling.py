@@ -13,6 +13,7 @@ from core.events import EventLog
 from core.models import BuildJob, Tier, User
 
 RUNNING_VALUES = [s.value for s in RUNNING]
+MAX_CLAIM_RACES = 100
 
 
 async def _running_counts(session: AsyncSession) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, int]]:
@@ -50,9 +51,10 @@ async def next_runnable(session: AsyncSession, *, scan: int = 200) -> BuildJob |
 async def claim_next(sessions: SessionFactory, events: EventLog) -> uuid.UUID | None:
     """Move the next runnable build to STARTING and return its id; None when nothing may start now.
 
-    The transition locks the row, so two dispatchers racing for one job cannot both win.
+    The transition locks the row, so two dispatchers racing for one job cannot both win. Each lost
+    race means another dispatcher claimed a build, so retrying ends once nothing runnable is left.
     """
-    for _ in range(3):
+    for _ in range(MAX_CLAIM_RACES):
         async with sessions() as session:
             job = await next_runnable(session)
         if job is None:
