@@ -47,8 +47,8 @@ def start_worker(data_dir: Path, pace: float) -> subprocess.Popen[bytes]:
 
 async def wait_for(predicate, timeout: float = 90):  # type: ignore[no-untyped-def]
     async with asyncio.timeout(timeout):
-        while not (result := await predicate()):
-            await asyncio.sleep(0.2)  # the test watches from outside the worker's process
+        while not (result := await predicate()):  # noqa: ASYNC110 - the worker is another process
+            await asyncio.sleep(0.2)
         return result
 
 
