@@ -7,6 +7,7 @@ import uuid
 from nicegui.testing import User
 from sqlmodel import select
 
+from core.admin_settings import builds_enabled
 from core.models import Project
 from core.models import User as Account
 from tests.ui.conftest import PASSWORD, log_in, log_out, sign_up
@@ -108,3 +109,12 @@ async def test_admin_suspends_and_changes_tier(user: User, db) -> None:  # type:
     async with db() as session:
         row = (await session.exec(select(Account).where(Account.email == 'founder2@example.com'))).one()
         assert row.suspended
+
+
+async def test_admin_turns_autonomous_builds_off(user: User, db) -> None:  # type: ignore[no-untyped-def]
+    await sign_up(user, 'admin@example.com')
+    await user.open('/admin')
+    user.find(marker='builds-switch').click()
+    await user.should_see('new builds are refused')
+    async with db() as session:
+        assert not await builds_enabled(session)

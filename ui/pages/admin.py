@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from nicegui import ui
+from nicegui.events import ValueChangeEventArguments
 from sqlmodel import select
 
 from core import accounts
+from core.admin_settings import builds_enabled, set_setting
 from core.errors import CofounderError
 from core.models import Tier, User
 from core.services import Services
@@ -24,6 +26,7 @@ def register(svc: Services) -> None:
                     ui.label('This page is for administrators.').classes('text-lg')
                     ui.link('Back to your dashboard', '/')
                 return None
+            await _builds_switch(svc, actor)
             ui.label('Users').classes('text-2xl font-semibold')
             async with svc.sessions() as session:
                 tiers = [t.name for t in (await session.exec(select(Tier))).all()]
@@ -45,6 +48,27 @@ def register(svc: Services) -> None:
 
             await users()
         return None
+
+
+async def _builds_switch(svc: Services, actor: User) -> None:
+    """AG-10: the kill switch for autonomous builds (running builds finish; new ones are refused)."""
+    async with svc.sessions() as session:
+        enabled = await builds_enabled(session)
+
+    async def change(event: ValueChangeEventArguments) -> None:
+        async with svc.sessions() as session:
+            await set_setting(session, actor=actor, key='autonomous_builds', value={'enabled': bool(event.value)})
+        ui.notify(
+            'Autonomous builds are on' if event.value else 'Autonomous builds are off: new builds are refused',
+            type='positive' if event.value else 'warning',
+        )
+
+    with ui.card().classes('w-full'):
+        ui.label('Builds').classes('text-xl font-semibold')
+        ui.switch('Autonomous builds allowed', value=enabled, on_change=change).mark('builds-switch')
+        ui.label('When off, founders who press Build are told builds are paused; running builds finish.').classes(
+            'text-sm text-slate-500'
+        )
 
 
 def _user_row(svc: Services, actor: User, row: User, tiers: list[str], refresh) -> None:  # type: ignore[no-untyped-def]
