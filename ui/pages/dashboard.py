@@ -1,44 +1,97 @@
-"""The founder's dashboard: every project with its stage (J-7)."""
+"""The founder's dashboard (J-7): one card per project from `core.journey.dashboard`."""
 
 from __future__ import annotations
 
 from nicegui import ui
-from sqlmodel import col, select
 
-from core.models import Project
+from core.journey.dashboard import ProjectSummary, dashboard
+from core.journey.gates import GATE_LABELS
+from core.models import User
 from core.services import Services
 from ui import auth, theme
+from ui.components.journey_steps import next_step
+from ui.pages.project import BUILD_LABELS
+
+ARTIFACT_LABELS = {'idea_brief': 'Idea Brief', 'mvp_scope': 'MVP scope'}
 
 
 def register(svc: Services) -> None:
     @ui.page('/', title='Dashboard · Cofounder')
     async def dashboard_page():  # type: ignore[no-untyped-def]
         user = await auth.page_user(svc, '/')
-        if not isinstance(user, auth.User):
+        if not isinstance(user, User):
             return user
         async with svc.sessions() as session:
-            query = select(Project).where(Project.owner_id == user.id).order_by(col(Project.updated_at).desc())
-            projects = list((await session.exec(query)).all())
+            summaries = await dashboard(session, user=user)
         with theme.frame('Dashboard', user, offline_model=svc.offline_model):
             with ui.row().classes('w-full items-center justify-between'):
                 ui.label('Your projects').classes('text-2xl font-semibold')
                 ui.button('New project', icon='add', on_click=lambda: ui.navigate.to('/projects/new')).mark(
-                    'new-project')
-            if not projects:
+                    'new-project'
+                )
+            if not summaries:
                 _empty_state()
-            for project in projects:
-                with ui.card().classes('w-full cursor-pointer').on(
-                        'click', lambda p=project: ui.navigate.to(f'/projects/{p.id}')).mark('project-card'):
-                    ui.label(project.title).classes('text-lg font-medium')
-                    ui.label(project.stage.replace('_', ' ').capitalize()).classes('text-sm text-slate-500')
+            with ui.grid(columns=2).classes('w-full gap-4 max-md:grid-cols-1'):
+                for summary in summaries:
+                    project_card(summary)
+        return None
+
+
+def _chip(text: str, *, colour: str = 'slate', marker: str | None = None) -> None:
+    label = ui.label(text).classes(
+        f'text-xs px-2 py-0.5 rounded-full bg-{colour}-100 text-{colour}-800 '
+        f'dark:bg-{colour}-900 dark:text-{colour}-100'
+    )
+    if marker:
+        label.mark(marker)
+
+
+def project_card(s: ProjectSummary) -> None:
+    """One project: stage, progress, documents, decisions, risks, build and agent state."""
+    target = f'/projects/{s.id}'
+    with (
+        ui.card()
+        .classes('w-full cursor-pointer gap-2 hover:shadow-md')
+        .on('click', lambda: ui.navigate.to(target))
+        .mark('project-card')
+    ):
+        with ui.row().classes('w-full items-center justify-between no-wrap'):
+            ui.label(s.title).classes('text-lg font-medium truncate').mark('card-title')
+            if s.product_version:
+                _chip(s.product_version, colour='emerald', marker='product-version')
+        with ui.row().classes('items-center gap-2'):
+            ui.label(s.stage_label).classes('text-sm text-slate-600 dark:text-slate-300').mark('stage-label')
+            if s.parked:
+                _chip('Parked', colour='amber', marker='parked')
+        with ui.row().classes('w-full items-center gap-2 no-wrap'):
+            ui.linear_progress(s.mvp_completion_percent / 100, show_value=False).props('rounded size=8px').classes(
+                'grow'
+            ).mark('mvp-progress')
+            ui.label(f'{s.mvp_completion_percent}%').classes('text-sm text-slate-600').mark('mvp-percent')
+        with ui.row().classes('gap-1 flex-wrap'):
+            for ref in s.artifacts:
+                _chip(f'{ARTIFACT_LABELS.get(ref.kind, ref.kind)} v{ref.version}', marker='artifact')
+            for gate_type in s.pending_decisions:
+                _chip(f'Decide: {GATE_LABELS.get(gate_type, gate_type)}', colour='indigo', marker='pending-decision')
+            for flag in s.risk_flags[:3]:
+                _chip(flag[:60], colour='rose', marker='risk-flag')
+        with ui.row().classes('w-full items-center justify-between text-sm text-slate-500'):
+            build = BUILD_LABELS.get(s.latest_build_state or '', 'No build yet')
+            ui.label(f'Build: {build}').mark('build-state')
+            ui.label(f'Agent: {s.agent_state}').mark('agent-state')
+        if not s.parked:
+            step = next_step(s.stage, plan_chosen=s.mvp_completion_percent >= 60)
+            ui.link(f'{step.label} →', f'{target}{step.path}').classes('text-sm').props(
+                'onclick="event.stopPropagation()"'
+            ).mark('card-continue')
 
 
 def _empty_state() -> None:
     with ui.card().classes('w-full items-center p-10 text-center').mark('empty-state'):
         ui.icon('lightbulb', size='48px').classes('text-primary')
         ui.label('No projects yet').classes('text-xl font-semibold')
-        ui.label('Describe your idea in a few sentences. I will interview you, write an Idea Brief and, '
-                 'once you decide, build a working first version while you watch.').classes(
-            'text-slate-500 max-w-lg')
-        ui.button('Start your first project', on_click=lambda: ui.navigate.to('/projects/new')).mark(
-            'first-project')
+        ui.label(
+            'Describe your idea in a few sentences. I will interview you, write an Idea Brief and, '
+            'once you decide, build a working first version while you watch.'
+        ).classes('text-slate-500 max-w-lg')
+        ui.button('Start your first project', on_click=lambda: ui.navigate.to('/projects/new')).mark('first-project')

@@ -1,14 +1,42 @@
-"""The project page (J-2 … J-8). The owner alone sees it; anyone else gets "not found"."""
+"""The project page (J-7, J-8): where the project is, what to do next, its documents, builds and timeline.
+
+The owner alone sees a project; anyone else gets "not found" (the same answer as a missing one).
+Shared by the journey pages: `not_found`, `owned_project`, `parked_banner` and `ModelWork` (progress
+while the model thinks, a friendly error with Retry when it fails).
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from nicegui import ui
 
-from core.models import Project, User
+from core.build import jobs
+from core.errors import CofounderError, ModelUnavailable
+from core.journey import brief, gates, projects, timeline
+from core.journey.gates import GATE_LABELS
+from core.models import BuildJob, Project, User
 from core.services import Services
 from ui import auth, theme
+from ui.components.journey_steps import journey_steps, next_step
+from ui.components.timeline import timeline_list
+
+BUILD_LABELS = {
+    'QUEUED': 'Waiting to start',
+    'STARTING': 'Starting',
+    'SCAFFOLD': 'Setting up',
+    'CODE': 'Writing the code',
+    'DEPS': 'Installing',
+    'CHECKS': 'Checking',
+    'READY': 'Ready',
+    'FAILED': 'Failed',
+    'CANCELLED': 'Cancelled',
+    'SLEEPING': 'Resting',
+    'NEEDS_INPUT': 'Needs your input',
+    'BUDGET_EXCEEDED': 'Budget exceeded',
+}
 
 
 def not_found(what: str = 'Project') -> None:
@@ -24,9 +52,157 @@ async def owned_project(svc: Services, user: User, project_id: str) -> Project |
         pid = uuid.UUID(project_id)
     except ValueError:
         return None
+    try:
+        async with svc.sessions() as session:
+            return await projects.get_project(session, user=user, project_id=pid)
+    except CofounderError:
+        return None
+
+
+def parked_banner(svc: Services, user: User, project: Project) -> None:
+    """A parked project says so plainly and offers Unpark (which reloads the page)."""
+
+    async def unpark() -> None:
+        try:
+            async with svc.sessions() as session:
+                await projects.unpark(session, user=user, project_id=project.id)
+        except CofounderError as problem:
+            ui.notify(str(problem), type='negative')
+            return
+        ui.navigate.reload()
+
+    with ui.card().classes('w-full bg-amber-50 dark:bg-amber-950 border border-amber-300').mark('parked-banner'):
+        with ui.row().classes('w-full items-center justify-between'):
+            with ui.row().classes('items-center gap-2'):
+                ui.icon('pause_circle', size='28px').classes('text-amber-600')
+                with ui.column().classes('gap-0'):
+                    ui.label('This project is parked').classes('font-semibold')
+                    ui.label('Nothing moves until you unpark it. Your documents and answers are kept.').classes(
+                        'text-sm text-slate-600 dark:text-slate-300'
+                    )
+            ui.button('Unpark', icon='play_arrow', on_click=unpark).mark('unpark')
+
+
+class ModelWork:
+    """One model call with a visible "thinking" line; on failure a friendly message and Retry.
+
+    `run(work, on_done)` disables the given buttons while the model thinks. Nothing the founder typed
+    lives in here, so a retry never loses it: inputs stay where they are.
+    """
+
+    def __init__(self, thinking: str, *, marker: str = 'model') -> None:
+        with ui.row().classes('items-center gap-3 py-2') as self.progress:
+            ui.spinner(size='md')
+            self.label = ui.label(thinking).classes('text-slate-600').mark(f'{marker}-thinking')
+        self.progress.visible = False
+        with ui.card().classes('w-full bg-red-50 dark:bg-red-950 border border-red-200') as self.error_box:
+            with ui.row().classes('w-full items-center justify-between'):
+                self.error = ui.label().classes('text-red-800 dark:text-red-200').mark(f'{marker}-error')
+                self.retry = ui.button('Retry', icon='refresh', on_click=self._retry).mark(f'{marker}-retry')
+        self.error_box.visible = False
+        self._last: tuple[Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]] | None = None
+        self.buttons: list[ui.button] = []
+
+    async def _retry(self) -> None:
+        if self._last:
+            await self.run(*self._last)
+
+    async def run(self, work: Callable[[], Awaitable[Any]], on_done: Callable[[Any], Awaitable[None]]) -> None:
+        self._last = (work, on_done)
+        self.error_box.visible = False
+        self.error.set_text('')
+        self.progress.visible = True
+        for button in self.buttons:
+            button.disable()
+        try:
+            result = await work()
+        except CofounderError as problem:
+            self.error.set_text(str(problem))
+            self.retry.visible = isinstance(problem, ModelUnavailable)
+            self.error_box.visible = True
+            return
+        finally:
+            self.progress.visible = False
+            for button in self.buttons:
+                button.enable()
+        await on_done(result)
+
+
+def _card(title: str, marker: str) -> ui.card:
+    card = ui.card().classes('w-full p-4 gap-2').mark(marker)
+    with card:
+        ui.label(title).classes('text-sm uppercase tracking-wide text-slate-500')
+    return card
+
+
+def _documents(project: Project, brief_row: Any, scope_row: Any) -> None:
+    with _card('Documents', 'project-artifacts'):
+        if brief_row is None:
+            ui.label('No Idea Brief yet: it is written after the interview.').classes('text-slate-500')
+            return
+        ui.link(f'Idea Brief v{brief_row.version}', f'/projects/{project.id}/brief').classes('font-medium')
+        if scope_row is not None:
+            ui.label(f'MVP scope v{scope_row.version}').classes('font-medium')
+            for feature in scope_row.content.get('features') or []:
+                ui.label(f'• {feature.get("name", "")}').classes('text-sm')
+
+
+def _decisions(project: Project, pending: list[Any]) -> None:
+    with _card('Decisions waiting for you', 'project-decisions'):
+        if not pending:
+            ui.label('None right now.').classes('text-slate-500')
+        for gate in pending:
+            ui.link(GATE_LABELS.get(gate.gate_type, gate.gate_type), f'/projects/{project.id}/brief').mark(
+                'pending-decision'
+            )
+
+
+def _build(project: Project, job: BuildJob | None, version: str | None) -> None:
+    with _card('Build', 'project-build'):
+        if job is None:
+            ui.label('Not started yet.').classes('text-slate-500')
+            return
+        ui.label(BUILD_LABELS.get(job.state, job.state.title())).classes('text-lg font-medium').mark('build-state')
+        if version:
+            ui.label(f'Product version {version}').mark('product-version')
+        ui.link('Open the build', f'/projects/{project.id}/build').mark('build-link')
+
+
+async def _load(svc: Services, user: User, project: Project) -> dict[str, Any]:
     async with svc.sessions() as session:
-        project = await session.get(Project, pid)
-    return project if project and project.owner_id == user.id else None
+        all_gates = await gates.list_gates(session, user=user, project_id=project.id)
+        builds = await jobs.list_builds(session, user=user, project_id=project.id)
+        return {
+            'brief': await brief.latest(session, project_id=project.id, kind='idea_brief'),
+            'scope': await brief.latest(session, project_id=project.id, kind='mvp_scope'),
+            'pending': [g for g in all_gates if g.status == 'pending'],
+            'job': builds[0] if builds else None,
+            'version': next((b.version_label for b in builds if b.state == 'READY' and b.version_label), None),
+            'events': await timeline.list_timeline(session, user=user, project_id=project.id),
+        }
+
+
+def _project_body(svc: Services, user: User, project: Project, data: dict[str, Any]) -> None:
+    step = next_step(project.stage, plan_chosen=project.selected_plan_id is not None)
+    with ui.row().classes('w-full items-start justify-between gap-4'):
+        with ui.column().classes('gap-1 grow'):
+            ui.label(project.title).classes('text-2xl font-semibold').mark('project-title')
+            ui.label(project.idea).classes('text-slate-600 dark:text-slate-300 whitespace-pre-line').mark(
+                'project-idea'
+            )
+        if not project.parked:
+            ui.button(
+                step.label, icon='arrow_forward', on_click=lambda: ui.navigate.to(f'/projects/{project.id}{step.path}')
+            ).props('autofocus unelevated').mark('continue')
+    if project.parked:
+        parked_banner(svc, user, project)
+    journey_steps(project.id, project.stage)
+    with ui.grid(columns=3).classes('w-full gap-4 max-md:grid-cols-1'):
+        _documents(project, data['brief'], data['scope'])
+        _decisions(project, data['pending'])
+        _build(project, data['job'], data['version'])
+    with _card('Timeline', 'project-timeline'):
+        timeline_list(data['events'])
 
 
 def register(svc: Services) -> None:
@@ -36,10 +212,10 @@ def register(svc: Services) -> None:
         if not isinstance(user, User):
             return user
         project = await owned_project(svc, user, project_id)
+        data = await _load(svc, user, project) if project else {}
         with theme.frame(project.title if project else 'Not found', user, offline_model=svc.offline_model):
             if project is None:
                 not_found()
                 return None
-            ui.label(project.title).classes('text-2xl font-semibold')
-            ui.label(project.idea).classes('text-slate-600')
+            _project_body(svc, user, project, data)
         return None

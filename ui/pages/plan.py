@@ -1,0 +1,164 @@
+"""Execution plans (J-6): `/projects/{id}/plan`. Two or three options; choose one; then Build."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import ui
+
+from core.build import jobs
+from core.errors import CofounderError
+from core.journey import plans
+from core.journey.plans import DIRECTION_FIRST
+from core.journey.projects import stage_index
+from core.models import PlanOption, Project, User
+from core.services import Services
+from ui import auth, theme
+from ui.components.journey_steps import journey_steps
+from ui.pages.project import ModelWork, not_found, owned_project, parked_banner
+
+
+def _facts(plan: PlanOption) -> None:
+    details = plan.details or {}
+    for key, label, icon in (
+        ('time', 'Time', 'schedule'),
+        ('cost', 'Cost', 'payments'),
+        ('risk', 'Risk', 'warning'),
+        ('stack', 'Stack', 'layers'),
+    ):
+        if details.get(key):
+            with ui.row().classes('items-start gap-2 no-wrap text-sm'):
+                ui.icon(icon, size='18px').classes('text-slate-400 mt-0.5')
+                ui.label(f'{label}:').classes('font-medium')
+                ui.label(str(details[key])).mark(f'plan-{key}')
+
+
+def _list(title: str, items: list[Any], marker: str, *, numbered: bool = False) -> None:
+    if not items:
+        return
+    ui.label(title).classes('text-xs uppercase tracking-wide text-slate-500 mt-2')
+    for i, item in enumerate(items, start=1):
+        ui.label(f'{i}. {item}' if numbered else f'• {item}').classes('text-sm').mark(marker)
+
+
+class PlanPage:
+    def __init__(self, svc: Services, user: User, project: Project) -> None:
+        self.svc, self.user, self.project = svc, user, project
+        self.work = ModelWork('Preparing your plan options…', marker='plans')
+        self.body = ui.column().classes('w-full gap-4')
+
+    async def render(self) -> None:
+        fresh = await owned_project(self.svc, self.user, str(self.project.id))
+        self.project = fresh or self.project
+        self.body.clear()
+        if stage_index(self.project.stage) < stage_index('plan'):
+            with self.body, ui.card().classes('w-full p-6').mark('direction-first'):
+                ui.label(DIRECTION_FIRST).classes('text-lg')
+                ui.button(
+                    'Open the Idea Brief',
+                    icon='arrow_forward',
+                    on_click=lambda: ui.navigate.to(f'/projects/{self.project.id}/brief'),
+                ).props('autofocus')
+            return
+        async with self.svc.sessions() as session:
+            options = await plans.list_plans(session, user=self.user, project_id=self.project.id)
+        if not options:
+            if not self.project.parked:
+                await self.work.run(self._generate, self._show)
+            return
+        await self._show(options)
+
+    async def _generate(self) -> list[PlanOption]:
+        async with self.svc.sessions() as session:
+            return await plans.generate_plans(session, user=self.user, project_id=self.project.id, llm=self.svc.llm)
+
+    async def _show(self, options: list[PlanOption]) -> None:
+        self.body.clear()
+        chosen = next((p for p in options if p.id == self.project.selected_plan_id), None)
+        with self.body:
+            ui.label('Choose how to build it').classes('text-2xl font-semibold')
+            ui.label(
+                'Each plan builds the same MVP scope; they differ in speed, cost and how solid the result is.'
+            ).classes('text-slate-500')
+            with ui.grid(columns=len(options)).classes('w-full gap-4 max-md:grid-cols-1'):
+                for option in options:
+                    self._card(option, option is chosen)
+            if chosen is not None:
+                self._build_bar(chosen)
+
+    def _card(self, plan: PlanOption, chosen: bool) -> None:
+        border = 'border-2 border-primary' if chosen else ''
+        with ui.card().classes(f'w-full p-5 gap-1 {border}').mark(f'plan-{plan.key}'):
+            with ui.row().classes('w-full items-center justify-between'):
+                ui.label(plan.title).classes('text-lg font-semibold')
+                if chosen:
+                    ui.label('Chosen').classes('text-xs px-2 rounded-full bg-primary text-white').mark('plan-chosen')
+            ui.label(plan.summary).classes('text-slate-600 dark:text-slate-300')
+            _facts(plan)
+            _list('Trade-offs', plan.details.get('tradeoffs') or [], 'plan-tradeoff')
+            _list('Phases', plan.details.get('phases') or [], 'plan-phase', numbered=True)
+            if not chosen and not self.project.parked:
+                ui.button('Choose this plan', icon='check', on_click=lambda p=plan: self.choose(p)).props(
+                    'outline'
+                ).classes('mt-2').mark(f'choose-{plan.key}')
+
+    def _build_bar(self, plan: PlanOption) -> None:
+        building = stage_index(self.project.stage) >= stage_index('building')
+        with ui.card().classes('w-full p-5 items-center gap-2 bg-indigo-50 dark:bg-indigo-950').mark('build-bar'):
+            ui.label(f'Ready to build with “{plan.title}”.').classes('text-lg')
+            ui.label('The agent builds the MVP in a sandbox while you watch, and tells you when it is ready.').classes(
+                'text-sm text-slate-500'
+            )
+            error = ui.label().classes('text-negative').mark('build-error')
+            with ui.row().classes('gap-2'):
+                if not self.project.parked:
+                    ui.button('Build', icon='rocket_launch', on_click=lambda: self.build(error)).props(
+                        'unelevated size=lg autofocus'
+                    ).mark('build-button')
+                if building:
+                    ui.button(
+                        'Watch the build',
+                        icon='visibility',
+                        on_click=lambda: ui.navigate.to(f'/projects/{self.project.id}/build'),
+                    ).props('flat').mark('watch-build')
+
+    async def choose(self, plan: PlanOption) -> None:
+        try:
+            async with self.svc.sessions() as session:
+                await plans.select_plan(session, user=self.user, project_id=self.project.id, plan_id=plan.id)
+        except CofounderError as problem:
+            ui.notify(str(problem), type='negative')
+            return
+        await self.render()
+
+    async def build(self, error: ui.label) -> None:
+        error.set_text('')
+        try:
+            async with self.svc.sessions() as session:
+                await jobs.start_build(
+                    session, user=self.user, project_id=self.project.id, queue=self.svc.queue, events=self.svc.events
+                )
+        except CofounderError as problem:
+            error.set_text(str(problem))
+            return
+        ui.navigate.to(f'/projects/{self.project.id}/build')
+
+
+def register(svc: Services) -> None:
+    @ui.page('/projects/{project_id}/plan', title='Plan · Cofounder')
+    async def plan_page(project_id: str):  # type: ignore[no-untyped-def]
+        user = await auth.page_user(svc, f'/projects/{project_id}/plan')
+        if not isinstance(user, User):
+            return user
+        project = await owned_project(svc, user, project_id)
+        with theme.frame('Plan' if project else 'Not found', user, offline_model=svc.offline_model):
+            if project is None:
+                not_found()
+                return None
+            ui.link(f'← {project.title}', f'/projects/{project.id}').classes('text-slate-500 no-underline')
+            journey_steps(project.id, project.stage)
+            if project.parked:
+                parked_banner(svc, user, project)
+            page = PlanPage(svc, user, project)
+            ui.timer(0, page.render, once=True)
+        return None
