@@ -15,6 +15,8 @@ from nicegui import app
 from nicegui.testing import User
 from sqlmodel import select
 
+from core import admin_settings
+from core.build.jobs import KILL_SWITCH_MESSAGE
 from core.journey import brief, interview, onboarding, projects
 from core.models import BuildJob, Project
 from core.models import User as Account
@@ -351,6 +353,13 @@ async def test_build_refusal_is_shown_plainly(user: User) -> None:
     await user.should_see(marker='choose-fast', retries=WAIT)
     user.find(marker='choose-fast').click()
     await user.should_see(marker='build-button', retries=WAIT)
+    admin = await founder('ada@example.com')  # the first account is the administrator
+    async with services().sessions() as session:
+        await admin_settings.set_setting(session, actor=admin, key='autonomous_builds', value={'enabled': False})
+    user.find(marker='build-button').click()
+    await user.should_see(marker='build-error', content=KILL_SWITCH_MESSAGE, retries=WAIT)
+    async with services().sessions() as session:
+        await admin_settings.set_setting(session, actor=admin, key='autonomous_builds', value={'enabled': True})
     user.find(marker='build-button').click()
     await lands_on(user, f'/projects/{project.id}/build')
     await user.open(f'/projects/{project.id}/plan')  # a second build while the first is queued
