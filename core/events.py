@@ -11,11 +11,11 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import SessionFactory, transaction
@@ -179,8 +179,9 @@ def parse_event(*, job_id: UUID, seq: int, at: datetime, type: str, payload: dic
 
 logger = logging.getLogger(__name__)
 
-_events = BuildEventRow.__table__  # Core tables: the hot path skips ORM identity-map work
-_jobs = BuildJob.__table__
+# Core tables: the hot path skips ORM identity-map work.
+_events = cast(Table, BuildEventRow.__table__)  # type: ignore[attr-defined]
+_jobs = cast(Table, BuildJob.__table__)  # type: ignore[attr-defined]
 _PENDING_KEY = 'cofounder.events.pending_publish'  # session.info slot: job_id → last seq appended
 
 

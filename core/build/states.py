@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, Table, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -144,9 +144,9 @@ async def _lock(session: AsyncSession, job_id: UUID) -> BuildJob:
     and the write lock on SQLite, which has no FOR UPDATE and whose read-then-write
     transactions would otherwise lose updates or fail with SQLITE_BUSY under concurrent writers.
     """
-    table = BuildJob.__table__
+    table = cast(Table, BuildJob.__table__)  # type: ignore[attr-defined]
     result = await session.execute(update(table).where(table.c.id == job_id).values(last_seq=table.c.last_seq))
-    if result.rowcount == 0:
+    if cast(CursorResult[Any], result).rowcount == 0:
         raise LookupError(f'no build job {job_id}')
     job = await session.get(BuildJob, job_id, populate_existing=True, with_for_update=True)
     assert job is not None
