@@ -69,8 +69,8 @@ class Settings(BaseSettings):
     @model_validator(mode='after')
     def _refuse_weak_secret(self) -> Settings:
         secret = self.STORAGE_SECRET.get_secret_value() if self.STORAGE_SECRET else None
-        if self.ENV == 'production' and secret is not None and (secret.lower() in WEAK_SECRETS or len(secret) < 16):
-            raise ValueError('STORAGE_SECRET is too weak for production: use 16+ random characters')
+        if self.ENV != 'development' and secret is not None and (secret.lower() in WEAK_SECRETS or len(secret) < 16):
+            raise ValueError(f'STORAGE_SECRET is too weak for {self.ENV}: use 16 or more random characters')
         return self
 
     @cached_property
