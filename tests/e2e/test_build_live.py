@@ -22,14 +22,19 @@ from sqlmodel import select
 from core.adapters.notify_memory import MemoryNotifier
 from core.config import Settings
 from core.db import make_engine, make_session_factory
-from core.events import EventLog
+from core.events import EventLog, SnapshotUpdated
 from core.models import BuildJob, Project, User
 from core.services import Services, build_services
-from tests.e2e.conftest import LiveApp
+from tests.e2e.conftest import LiveApp, free_port, start_app, stop_app
 from tests.fixtures import recorded_build as rec
 
 pytestmark = pytest.mark.browser
 PASSWORD = 'correct horse battery'
+# The recorded blob URLs do not exist in this app's store: the newest screenshot is an inline image instead.
+SHOT = (
+    'data:image/svg+xml;utf8,<svg xmlns="http://www.w3.org/2000/svg" width="1280" height="800">'
+    '<rect width="1280" height="800" fill="%234f46e5"/></svg>'
+)
 IDEA = 'A booking tool for dog groomers so owners can book a grooming slot online'
 
 
@@ -75,7 +80,8 @@ async def recorded_build(app: LiveApp, email: str) -> uuid.UUID:
             await session.commit()
             job_id = job.id
         # The app is another process: these events are read by its replay, not announced to it.
-        await EventLog(sessions, MemoryNotifier()).append_many(rec.opening(job_id) + rec.middle(job_id))
+        shot = SnapshotUpdated(job_id=job_id, url=SHOT, key='screenshots/inline.svg', phase='Groomer dashboard')
+        await EventLog(sessions, MemoryNotifier()).append_many([*rec.opening(job_id), *rec.middle(job_id), shot])
     return job_id
 
 
@@ -90,12 +96,12 @@ async def test_three_panels_on_desktop_stacked_on_phone_and_docs_sanitised(
 
     await page.goto(f'{live_app.url}/builds/{job_id}')
     await expect(page.get_by_text("I'm setting up the skeleton of PawBook.")).to_be_visible()
-    await expect(page.locator('.live-snapshot-image img')).to_have_attribute('src', rec.SECOND_SNAPSHOT_URL)
+    await expect(page.locator('.live-snapshot-image img')).to_have_attribute('src', SHOT)
     await expect(page.locator('.kanban-done').get_by_text('Groomer dashboard')).to_be_visible()
     await expect(page.locator('.docs-body').filter(has_text='Can I cancel?')).to_be_visible()
-    feed, shot, docs = (
+    feed, shot, docs = [
         await page.locator(c).first.bounding_box() for c in ('.activity-feed', '.live-snapshot', '.docs-panel')
-    )
+    ]
     assert feed['x'] < shot['x'] < docs['x'], (feed, shot, docs)  # left, centre, right
     assert abs(feed['y'] - shot['y']) < 40 and abs(shot['y'] - docs['y']) < 80
     await page.screenshot(path=str(tmp_path / 'build-desktop.png'), full_page=True)
@@ -151,34 +157,48 @@ async def plan_selected_project(services: Services, email: str) -> uuid.UUID:
     return project.id
 
 
-async def test_founder_watches_a_real_offline_build_to_the_running_preview(
-    live_app: LiveApp, browser: Browser, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+async def test_founder_watches_a_real_offline_build_to_the_running_preview(browser: Browser, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Paced so that a founder (and this test) can watch the steps happen before the panels fold away.
+    app = start_app(tmp_path / 'data', free_port(), {'OFFLINE_PACE_SECONDS': '0.4'})
+    try:
+        await watch_a_real_build(app, browser, tmp_path)
+    finally:
+        stop_app(app)
+
+
+async def watch_a_real_build(app: LiveApp, browser: Browser, tmp_path) -> None:  # type: ignore[no-untyped-def]
     page = await browser.new_page(viewport={'width': 1280, 'height': 900})
-    await sign_up(page, live_app, 'grace@example.com')
-    services = build_services(app_settings(live_app))
+    await sign_up(page, app, 'grace@example.com')
+    services = build_services(app_settings(app))
     try:
         project_id = await plan_selected_project(services, 'grace@example.com')
     finally:
         await services.close()
 
-    await page.goto(f'{live_app.url}/projects/{project_id}/build')
+    await page.goto(f'{app.url}/projects/{project_id}/build')
     await expect(page.get_by_text('No build yet')).to_be_visible()
     await page.get_by_role('button', name='Start build').click()
     await page.wait_for_url('**/builds/**')
     job_id = page.url.rstrip('/').rsplit('/', 1)[1]
 
     long = {'timeout': 120_000}
-    await expect(page.get_by_text('Started writing code')).to_be_visible(**long)  # narration of a stage
-    await expect(page.locator('.live-snapshot-image img')).to_have_attribute('src', re.compile(r'\S+'), **long)
-    await expect(page.locator('.docs-body').first).not_to_be_empty(**long)
-    await expect(page.locator('.kanban-done .q-card').first).to_be_visible(**long)  # a phase moved to Done
+    # While it builds: stage sentences and narration arrive, a phase card moves to "In progress".
+    await expect(page.get_by_text('Started writing code')).to_be_visible(**long)
+    await expect(page.locator('.kanban-in_progress .q-card').first).to_be_visible(**long)
     await page.screenshot(path=str(tmp_path / 'build-running.png'), full_page=True)
 
+    # Ready: the summary and the running app in the sandboxed frame.
+    await expect(page.get_by_text('Your app is ready — v0.1')).to_be_visible(**long)
     frame = page.locator('iframe')
-    await expect(frame).to_have_attribute('src', f'/preview/{job_id}/', **long)
+    await expect(frame).to_have_attribute('src', f'/preview/{job_id}/')
     assert await frame.get_attribute('sandbox') == 'allow-scripts allow-forms allow-popups'
-    await expect(page.get_by_text('Your app is ready')).to_be_visible()
     body = page.frame_locator('iframe').locator('body')
     await expect(body).not_to_be_empty(timeout=30_000)  # the generated app answers inside the frame
+
+    # The build's story is folded into "Build history": screenshot, docs, every phase done.
+    await page.get_by_text('Build history').click()
+    await expect(page.locator('.live-snapshot-image img')).to_have_attribute('src', re.compile(r'\S+'))
+    await expect(page.locator('.docs-body').first).not_to_be_empty()
+    await expect(page.locator('.kanban-done .q-card').first).to_be_visible()
+    assert await page.locator('.kanban-in_progress .q-card').count() == 0
     await page.screenshot(path=str(tmp_path / 'build-ready.png'), full_page=True)

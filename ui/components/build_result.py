@@ -51,11 +51,13 @@ def ready_summary(job: BuildJob) -> ui.card:
             _fact('Files', str(file_count), 'summary-files')
             _fact('Time taken', time_taken(job), 'summary-time')
             _fact('Tokens', f'{job.input_tokens + job.output_tokens:,}', 'summary-tokens')
-        if features:
-            ui.label('Features').classes('font-semibold')
+        # The runner may report features, or only the phases it worked through.
+        heading, items = ('Features', features) if features else ('What I did', _names(summary.get('phases', [])))
+        if items:
+            ui.label(heading).classes('font-semibold')
             with ui.column().classes('gap-0 text-sm').mark('summary-features'):
-                for feature in features:
-                    ui.label(f'• {feature}')
+                for item in items:
+                    ui.label(f'• {item}')
         if stack:
             with ui.row().classes('items-center gap-1'):
                 ui.label('Built with').classes('text-sm text-slate-500')
