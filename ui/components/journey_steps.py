@@ -68,3 +68,21 @@ def journey_steps(project_id: object, stage: str) -> ui.row:
                 else:
                     ui.label(label)
     return row
+
+
+class JourneySteps(ui.column):
+    """The stepper in a container a page redraws when the project moves on (e.g. a brief opens Gate 1)."""
+
+    def __init__(self, project_id: object, stage: str) -> None:
+        super().__init__()
+        self.classes('w-full')
+        self.project_id, self.stage = project_id, ''
+        self.set_stage(stage)
+
+    def set_stage(self, stage: str) -> None:
+        if stage == self.stage:
+            return
+        self.stage = stage
+        self.clear()
+        with self:
+            journey_steps(self.project_id, stage)

@@ -19,7 +19,7 @@ from core.models import Artifact, DecisionGate, Project, User
 from core.services import Services
 from ui import auth, theme
 from ui.components.gate_card import GateCard
-from ui.components.journey_steps import journey_steps
+from ui.components.journey_steps import JourneySteps
 from ui.pages.project import ModelWork, not_found, owned_project, parked_banner
 
 BRIEF_FIELDS = (
@@ -212,8 +212,8 @@ class EditDialog:
 
 
 class BriefPage:
-    def __init__(self, svc: Services, user: User, project: Project) -> None:
-        self.svc, self.user, self.project = svc, user, project
+    def __init__(self, svc: Services, user: User, project: Project, steps: JourneySteps) -> None:
+        self.svc, self.user, self.project, self.steps = svc, user, project, steps
         self.work = ModelWork('Generating your Idea Brief… this takes a moment.', marker='brief')
         with ui.row().classes('w-full'):
             self.generate = (
@@ -229,6 +229,7 @@ class BriefPage:
         fresh = await owned_project(self.svc, self.user, str(self.project.id))
         if fresh is not None:
             self.project = fresh
+        self.steps.set_stage(self.project.stage)
 
     async def render(self) -> None:
         await self._reload_project()
@@ -361,9 +362,9 @@ def register(svc: Services) -> None:
                 not_found()
                 return None
             ui.link(f'← {project.title}', f'/projects/{project.id}').classes('text-slate-500 no-underline')
-            journey_steps(project.id, project.stage)
+            steps = JourneySteps(project.id, project.stage)
             if project.parked:
                 parked_banner(svc, user, project)
-            page = BriefPage(svc, user, project)
+            page = BriefPage(svc, user, project, steps)
             ui.timer(0, page.render, once=True)  # a first brief is generated after the page is shown
         return None

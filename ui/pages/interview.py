@@ -19,7 +19,7 @@ from core.journey import interview, onboarding
 from core.models import InterviewSession, Project, User
 from core.services import Services
 from ui import auth, theme
-from ui.components.journey_steps import journey_steps
+from ui.components.journey_steps import JourneySteps
 from ui.pages.project import ModelWork, not_found, owned_project, parked_banner
 
 DEBOUNCE_SECONDS = 0.4
@@ -189,12 +189,14 @@ async def _session(svc: Services, user: User, project: Project, kind: str) -> In
 class InterviewPage:
     """Onboarding first (questions from the model), then the understanding interview, then the brief."""
 
-    def __init__(self, svc: Services, user: User, project: Project) -> None:
-        self.svc, self.user, self.project = svc, user, project
+    def __init__(self, svc: Services, user: User, project: Project, steps: JourneySteps) -> None:
+        self.svc, self.user, self.project, self.steps = svc, user, project, steps
         self.body = ui.column().classes('w-full gap-4')
         self.work = ModelWork('Reading your idea and preparing a few questions…', marker='questions')
 
     async def render(self) -> None:
+        self.project = await owned_project(self.svc, self.user, str(self.project.id)) or self.project
+        self.steps.set_stage(self.project.stage)
         self.body.clear()
         onboard = await _session(self.svc, self.user, self.project, 'onboarding')
         if onboard is None:
@@ -259,10 +261,10 @@ def register(svc: Services) -> None:
                 return None
             with ui.row().classes('w-full items-center justify-between'):
                 ui.link(f'← {project.title}', f'/projects/{project.id}').classes('text-slate-500 no-underline')
-            journey_steps(project.id, project.stage)
+            steps = JourneySteps(project.id, project.stage)
             if project.parked:
                 parked_banner(svc, user, project)
                 return None
-            page = InterviewPage(svc, user, project)
+            page = InterviewPage(svc, user, project, steps)
             ui.timer(0, page.render, once=True)  # after the page is shown: the model may take a while
         return None

@@ -14,7 +14,7 @@ from core.journey.projects import stage_index
 from core.models import PlanOption, Project, User
 from core.services import Services
 from ui import auth, theme
-from ui.components.journey_steps import journey_steps
+from ui.components.journey_steps import JourneySteps
 from ui.pages.project import ModelWork, not_found, owned_project, parked_banner
 
 
@@ -42,14 +42,15 @@ def _list(title: str, items: list[Any], marker: str, *, numbered: bool = False) 
 
 
 class PlanPage:
-    def __init__(self, svc: Services, user: User, project: Project) -> None:
-        self.svc, self.user, self.project = svc, user, project
+    def __init__(self, svc: Services, user: User, project: Project, steps: JourneySteps) -> None:
+        self.svc, self.user, self.project, self.steps = svc, user, project, steps
         self.work = ModelWork('Preparing your plan options…', marker='plans')
         self.body = ui.column().classes('w-full gap-4')
 
     async def render(self) -> None:
         fresh = await owned_project(self.svc, self.user, str(self.project.id))
         self.project = fresh or self.project
+        self.steps.set_stage(self.project.stage)
         self.body.clear()
         if stage_index(self.project.stage) < stage_index('plan'):
             with self.body, ui.card().classes('w-full p-6').mark('direction-first'):
@@ -156,9 +157,9 @@ def register(svc: Services) -> None:
                 not_found()
                 return None
             ui.link(f'← {project.title}', f'/projects/{project.id}').classes('text-slate-500 no-underline')
-            journey_steps(project.id, project.stage)
+            steps = JourneySteps(project.id, project.stage)
             if project.parked:
                 parked_banner(svc, user, project)
-            page = PlanPage(svc, user, project)
+            page = PlanPage(svc, user, project, steps)
             ui.timer(0, page.render, once=True)
         return None
