@@ -74,6 +74,7 @@ async def test_founder_goes_from_idea_to_a_ready_build(live_app: LiveApp, browse
     await page.reload()  # nothing typed is lost, and the founder is back on the same question
     await expect(page.get_by_text('Question 3 of 5', exact=True)).to_be_visible(**MODEL)
     await expect(page.locator('textarea')).to_have_value('online booking calendar, deposit')
+    await page.screenshot(path=str(tmp_path / 'interview.png'))
     await page.get_by_role('button', name='Back').click()
     await expect(page.locator('textarea')).to_have_value(ANSWERS[1], **MODEL)
     await page.get_by_role('button', name='Next').click()
@@ -101,3 +102,7 @@ async def test_founder_goes_from_idea_to_a_ready_build(live_app: LiveApp, browse
     await page.goto(project_url)  # the project page tells the story in order
     await expect(page.get_by_text('Idea captured')).to_be_visible(**MODEL)
     await expect(page.get_by_text('Build started')).to_be_visible()
+    await page.screenshot(path=str(tmp_path / 'project.png'), full_page=True)
+    await page.goto(live_app.url)
+    await expect(page.get_by_text('v0.1')).to_be_visible(**MODEL)  # the dashboard shows the product version
+    await page.screenshot(path=str(tmp_path / 'dashboard.png'), full_page=True)

@@ -381,3 +381,18 @@ async def test_dashboard_cards_show_the_journey_summary(user: User) -> None:
     await user.should_see(marker='agent-state', content='Idle')
     await user.should_see(marker='build-state', content='No build yet')
     await user.should_not_see(marker='empty-state')
+
+
+async def test_onboarding_questions_retry_after_a_model_failure_keeps_the_idea(user: User) -> None:
+    await sign_up(user, 'ada@example.com')
+    await user.open('/projects/new')
+    with model_down():
+        user.find(marker='idea-input').type(IDEA)
+        user.find(marker='idea-input').trigger('keydown.enter.ctrl.prevent')  # ctrl+Enter continues too
+        await user.should_see(marker='questions-error', content='unavailable right now', retries=WAIT)
+    pid = project_id_from(user)
+    user.find(marker='questions-retry').click()
+    await user.should_see('Question 1 of', retries=WAIT)
+    await user.open(f'/projects/{pid}')
+    await user.should_see(marker='project-idea', content=IDEA)
+    await user.should_see(marker='continue', content='Continue the interview')
