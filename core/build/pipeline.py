@@ -28,6 +28,7 @@ from core.build.versions import assign_version
 from core.db import SessionFactory, transaction
 from core.events import BudgetUpdated, BuildEvent, PhaseCompleted
 from core.journey import timeline
+from core.journey.brief import latest
 from core.models import BuildJob, UsageRecord, utcnow
 from core.ports import LLM, BlobStore, Notifier, Sandbox, SandboxError, SandboxProvider, Screenshotter, Usage
 
@@ -369,7 +370,10 @@ class BuildRun:
     async def _summary(self) -> dict:
         assert self.sandbox is not None
         files = sorted(f for f in await self.sandbox.list_files('.') if not f.startswith(('data/', '.')))
-        features = [p['name'] for p in (self.tool_ctx.phases if self.tool_ctx else [])]
+        phases = [p['name'] for p in (self.tool_ctx.phases if self.tool_ctx else [])]
+        async with self.deps.sessions() as session:
+            brief = await latest(session, project_id=self.job.project_id, kind='idea_brief')
+        features = [f['name'] for f in (brief.content.get('core_features', []) if brief else [])]
         stack = (
             'Python (standard library)'
             if 'app.py' in files
@@ -378,7 +382,8 @@ class BuildRun:
         return {
             'files': files[:200],
             'file_count': len(files),
-            'phases': features,
+            'features': features,
+            'phases': phases,
             'stack': stack,
             'docs': sorted(self.tool_ctx.docs_written) if self.tool_ctx else [],
         }

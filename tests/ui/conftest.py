@@ -42,7 +42,7 @@ async def sign_up(user: User, email: str, password: str = PASSWORD) -> None:
     user.find('Email').type(email)
     user.find('Password').type(password)
     user.find(marker='signup-button').click()
-    await user.should_see('Your projects')
+    await user.should_see('Your projects', retries=50)  # sign-up hashes a password and loads the dashboard
 
 
 async def log_in(user: User, email: str, password: str = PASSWORD) -> None:
@@ -54,4 +54,4 @@ async def log_in(user: User, email: str, password: str = PASSWORD) -> None:
 
 async def log_out(user: User) -> None:
     user.find(marker='logout').click()
-    await user.should_see(marker='login-button')
+    await user.should_see(marker='login-button', retries=50)
