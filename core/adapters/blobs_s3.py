@@ -16,30 +16,12 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from core.blob_keys import validate_key, validate_prefix
+
 CACHE_CONTROL = 'public, max-age=31536000, immutable'
+
 DEFAULT_CONTENT_TYPE = 'application/octet-stream'
 _MISSING = {'NoSuchKey', '404', 'NotFound'}
-
-
-def validate_key(key: str) -> str:
-    """A key is a relative path of non-empty segments, without '.' or '..'; returns it unchanged.
-
-    Kept identical to blobs_fs.validate_key (adapters do not import each other).
-    """
-    if not isinstance(key, str) or not key:
-        raise ValueError('invalid blob key: empty')
-    if key.startswith('/') or '\\' in key or '\x00' in key:
-        raise ValueError(f'invalid blob key {key!r}: must be a relative path with "/" separators')
-    for segment in key.split('/'):
-        if segment in {'', '.', '..'}:
-            raise ValueError(f'invalid blob key {key!r}: empty, "." or ".." segment')
-    return key
-
-
-def validate_prefix(prefix: str) -> str:
-    if prefix:
-        validate_key(prefix[:-1] if prefix.endswith('/') else prefix)
-    return prefix
 
 
 class S3BlobStore:

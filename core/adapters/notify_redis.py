@@ -18,44 +18,12 @@ import uuid
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
+from core.notify import TopicListener
 from core.ports import Listener
 
 logger = logging.getLogger(__name__)
 
 RESYNC_SEQ = 0  # what a listener receives after a reconnect: "something may have been missed"
-
-
-class RedisListener:
-    """One local subscription to a topic; remembers the highest seq announced since the last wait."""
-
-    def __init__(self, notifier: RedisNotifier, topic: str) -> None:
-        self._notifier = notifier
-        self.topic = topic
-        self._latest: int | None = None
-        self._event = asyncio.Event()
-        self.closed = False
-
-    def _announce(self, seq: int) -> None:
-        if self._latest is None or seq > self._latest:
-            self._latest = seq
-        self._event.set()
-
-    async def wait(self, timeout: float | None = None) -> int | None:  # noqa: ASYNC109 (the port's signature)
-        """Latest seq announced since the last call, waiting if none yet; None on timeout."""
-        if self._latest is None and not self.closed:
-            try:
-                await asyncio.wait_for(self._event.wait(), timeout)
-            except TimeoutError:
-                return None
-        seq, self._latest = self._latest, None
-        self._event.clear()
-        return seq
-
-    async def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self._event.set()
-            await self._notifier._remove(self)
 
 
 class RedisNotifier:
@@ -75,7 +43,7 @@ class RedisNotifier:
         self._listen_timeout = listen_timeout
         self._idle_ping = idle_ping
         self._max_backoff = max_backoff
-        self._listeners: dict[str, set[RedisListener]] = {}
+        self._listeners: dict[str, set[TopicListener]] = {}
         self._ready: dict[str, asyncio.Future[None]] = {}  # topic → confirmation of its SUBSCRIBE
         self._pubsub: redis.client.PubSub | None = None  # set while the connection is live
         self._reader: asyncio.Task[None] | None = None
@@ -99,7 +67,7 @@ class RedisNotifier:
         if self._closed:
             raise RuntimeError('notifier is closed')
         self._ensure_reader()
-        listener = RedisListener(self, topic)
+        listener = TopicListener(topic, self._remove)
         listeners = self._listeners.setdefault(topic, set())
         listeners.add(listener)
         if len(listeners) == 1:
@@ -137,7 +105,7 @@ class RedisNotifier:
 
     # ── internals ──
 
-    async def _remove(self, listener: RedisListener) -> None:
+    async def _remove(self, listener: TopicListener) -> None:
         listeners = self._listeners.get(listener.topic)
         if listeners is None:
             return
@@ -216,7 +184,7 @@ class RedisNotifier:
             except (TypeError, ValueError):
                 return
             for listener in self._listeners.get(topic, ()):
-                listener._announce(seq)
+                listener.announce(seq)
         elif kind == 'subscribe' and topic != self._control:
             ready = self._ready.pop(topic, None)
             if ready is not None:
@@ -224,4 +192,4 @@ class RedisNotifier:
                     ready.set_result(None)
             else:  # a re-subscription after a reconnect: wake everyone to re-read
                 for listener in self._listeners.get(topic, ()):
-                    listener._announce(RESYNC_SEQ)
+                    listener.announce(RESYNC_SEQ)

@@ -1,0 +1,46 @@
+"""The listener side every Notifier adapter shares: a one-slot mailbox of the newest seq."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable
+
+
+class TopicListener:
+    """One subscription; remembers the highest seq announced since the last `wait`.
+
+    Announcements coalesce: a follower only needs to know "re-read from where you are", so a burst
+    of publishes costs it one wake-up. `on_close` lets the notifier drop the subscription.
+    """
+
+    def __init__(self, topic: str, on_close: Callable[[TopicListener], Awaitable[None] | None]) -> None:
+        self.topic = topic
+        self._on_close = on_close
+        self._latest: int | None = None
+        self._event = asyncio.Event()
+        self.closed = False
+
+    def announce(self, seq: int) -> None:
+        if self._latest is None or seq > self._latest:
+            self._latest = seq
+        self._event.set()
+
+    async def wait(self, timeout: float | None = None) -> int | None:
+        """Latest seq announced since the last call, waiting if none yet; None on timeout."""
+        if self._latest is None and not self.closed:
+            try:
+                await asyncio.wait_for(self._event.wait(), timeout)
+            except TimeoutError:
+                return None
+        seq, self._latest = self._latest, None
+        self._event.clear()
+        return seq
+
+    async def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._event.set()  # a wait in progress returns instead of hanging
+            result = self._on_close(self)
+            if inspect.isawaitable(result):
+                await result
