@@ -11,7 +11,8 @@ from sqlmodel import select
 
 from core.build import jobs as builds
 from core.events import SnapshotUpdated
-from core.models import BuildJob, User as Account
+from core.models import BuildJob
+from core.models import User as Account
 from jobs.demo import founder_flow
 from tests.services import require_chromium
 from tests.ui.conftest import log_out, sign_up
