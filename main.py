@@ -34,6 +34,8 @@ def configure_logging(settings: Settings) -> None:
     if settings.LOG_JSON:
         handler.setFormatter(JsonLogFormatter())
     logging.basicConfig(level=settings.LOG_LEVEL.upper(), handlers=[handler], force=True)
+    for chatty in ('httpx', 'alembic.runtime.plugins'):  # one line per preview request / plugin is noise
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 def migrate(settings: Settings) -> None:
