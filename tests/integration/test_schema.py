@@ -41,3 +41,12 @@ def test_upgrade_is_idempotent(empty_database: str) -> None:
     upgrade(empty_database)
     upgrade(empty_database)
     assert drift(empty_database) == []
+
+
+def test_default_tiers_exist_right_after_migrating(empty_database: str) -> None:
+    upgrade(empty_database)
+    engine = create_engine(empty_database)
+    with engine.connect() as conn:
+        names = {row[0] for row in conn.exec_driver_sql('SELECT name FROM tiers')}
+    engine.dispose()
+    assert names == {'bootstrapper', 'partner', 'cto_scale'}
