@@ -37,13 +37,23 @@ def register(svc: Services) -> None:
         return None
 
 
-def _chip(text: str, *, colour: str = 'slate', marker: str | None = None) -> None:
-    label = ui.label(text).classes(
+def _chip(text: str, *, colour: str = 'slate', marker: str | None = None, limit: int | None = None) -> None:
+    short = _shorten(text, limit) if limit else text
+    label = ui.label(short).classes(
         f'text-xs px-2 py-0.5 rounded-full bg-{colour}-100 text-{colour}-800 '
         f'dark:bg-{colour}-900 dark:text-{colour}-100'
     )
     if marker:
         label.mark(marker)
+    if short != text:
+        label.tooltip(text)
+
+
+def _shorten(text: str, limit: int) -> str:
+    """Cut at a word boundary with an ellipsis, so a chip never ends mid-word."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(' ', 1)[0].rstrip(',;:') + '…'
 
 
 def project_card(s: ProjectSummary) -> None:
@@ -74,7 +84,7 @@ def project_card(s: ProjectSummary) -> None:
             for gate_type in s.pending_decisions:
                 _chip(f'Decide: {GATE_LABELS.get(gate_type, gate_type)}', colour='indigo', marker='pending-decision')
             for flag in s.risk_flags[:3]:
-                _chip(flag[:60], colour='rose', marker='risk-flag')
+                _chip(flag, colour='rose', marker='risk-flag', limit=60)
         with ui.row().classes('w-full items-center justify-between text-sm text-slate-500'):
             build = BUILD_LABELS.get(s.latest_build_state or '', 'No build yet')
             ui.label(f'Build: {build}').mark('build-state')
