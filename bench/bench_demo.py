@@ -22,8 +22,9 @@ IDEA = 'A booking tool for dog groomers'
 
 def timed(args: list[str], env: dict[str, str]) -> tuple[float, str]:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, 'main.py', *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, 'main.py', *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
     return time.perf_counter() - started, done.stdout
 
 

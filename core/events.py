@@ -157,9 +157,23 @@ class UnknownEvent(BuildEvent):
 
 
 KnownEvent = Annotated[
-    StageChanged | Narration | Thinking | ToolCalled | ToolResult | LogLines | SnapshotUpdated
-    | DocumentationUpdated | PhaseStarted | PhaseCompleted | BudgetUpdated | Sleeping | Waking
-    | Escalated | Resumed | Healing | BuildDone,
+    StageChanged
+    | Narration
+    | Thinking
+    | ToolCalled
+    | ToolResult
+    | LogLines
+    | SnapshotUpdated
+    | DocumentationUpdated
+    | PhaseStarted
+    | PhaseCompleted
+    | BudgetUpdated
+    | Sleeping
+    | Waking
+    | Escalated
+    | Resumed
+    | Healing
+    | BuildDone,
     Field(discriminator='type'),
 ]
 _known: TypeAdapter[Any] = TypeAdapter(KnownEvent)

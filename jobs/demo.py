@@ -65,7 +65,10 @@ async def run_demo(
 
 
 async def founder_flow(
-    services: Services, idea: str, must_have: str | None = None, timings: dict[str, float] | None = None,
+    services: Services,
+    idea: str,
+    must_have: str | None = None,
+    timings: dict[str, float] | None = None,
     user: User | None = None,
 ):  # type: ignore[no-untyped-def]
     """Sign up a throwaway founder and take their idea to a selected plan; returns (user, project_id)."""

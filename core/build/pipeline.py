@@ -26,7 +26,7 @@ from core.build.snapshots import restore_latest, save_snapshot
 from core.build.states import BuildState, transition
 from core.build.versions import assign_version
 from core.db import SessionFactory, transaction
-from core.events import BudgetUpdated, BuildEvent, PhaseCompleted
+from core.events import BudgetUpdated, BuildEvent, EventLog, PhaseCompleted
 from core.journey import timeline
 from core.journey.brief import latest
 from core.models import BuildJob, UsageRecord, utcnow
@@ -51,7 +51,7 @@ class BuildDeps:
     """Everything a build needs from the outside, chosen once by core.services."""
 
     sessions: SessionFactory
-    events: object  # core.events.EventLog (typed loosely to keep this dataclass import-light)
+    events: EventLog
     notifier: Notifier
     sandboxes: SandboxProvider
     blobs: BlobStore
@@ -84,7 +84,7 @@ class BuildRun:
         self.deps, self.job = deps, job
         self.events = deps.events
         self.redactor = Redactor(deps.secrets)
-        self.logs = LogBuffer(deps.events, job.id, phase='starting', redactor=self.redactor)  # type: ignore[arg-type]
+        self.logs = LogBuffer(deps.events, job.id, phase='starting', redactor=self.redactor)
         self.sandbox: Sandbox | None = None
         self.cancel_reason: str | None = None
         self.tool_ctx: ToolContext | None = None
@@ -125,7 +125,7 @@ class BuildRun:
             raise asyncio.CancelledError
         self.logs.set_phase(state.value.lower())
         await self.logs.flush()
-        self.job = await transition(self.events, self.job.id, state, reason=STAGE_SENTENCES.get(state, ''))  # type: ignore[arg-type]
+        self.job = await transition(self.events, self.job.id, state, reason=STAGE_SENTENCES.get(state, ''))
 
     # ── stages ──
 
@@ -217,7 +217,7 @@ class BuildRun:
         self.job = await transition(
             self.events,
             self.job.id,
-            BuildState.READY,  # type: ignore[arg-type]
+            BuildState.READY,
             reason=f'Your app {version} is ready to try.',
             preview_url=url,
             preview_state='running',
@@ -242,7 +242,7 @@ class BuildRun:
             transition(
                 self.events,
                 self.job.id,
-                BuildState.CANCELLED,  # type: ignore[arg-type]
+                BuildState.CANCELLED,
                 reason='Build cancelled.',
             )
         )
@@ -256,7 +256,7 @@ class BuildRun:
             self.events,
             self.job.id,
             BuildState.FAILED,
-            reason=summary,  # type: ignore[arg-type]
+            reason=summary,
             error_summary=summary,
             error_detail=self.redactor.redact(detail)[-20000:],
         )
@@ -274,7 +274,7 @@ class BuildRun:
     # ── callbacks given to the agent and the sandbox ──
 
     async def _emit(self, event: BuildEvent) -> BuildEvent:
-        stored = await self.events.append(event)  # type: ignore[attr-defined]
+        stored = await self.events.append(event)
         if isinstance(event, PhaseCompleted) and self.sandbox is not None:  # B-10: snapshot at phase commits
             await save_snapshot(
                 sandbox=self.sandbox,
@@ -294,7 +294,7 @@ class BuildRun:
             shooter=self.deps.screenshotter,
             blobs=self.deps.blobs,
             sessions=self.deps.sessions,
-            emit=self.events.append,  # type: ignore[attr-defined]
+            emit=self.events.append,
             job_id=self.job.id,
             project_id=self.job.project_id,
             owner_id=self.job.user_id,

@@ -115,8 +115,8 @@ async def test_claude_builds_a_static_site_to_ready(claude) -> None:  # type: ig
     )
     job = await build(svc)
     assert job.state == 'READY', job.error_detail
-    with urllib.request.urlopen(job.preview_url, timeout=5) as response:
-        assert 'Book a grooming slot' in response.read().decode()
+    home = await asyncio.to_thread(lambda: urllib.request.urlopen(job.preview_url, timeout=5).read().decode())
+    assert 'Book a grooming slot' in home
     build_request = api.message_requests[-1]
     assert 'Who books today?' in build_request.body['system'] or 'Dog groomers' in build_request.body['system']
     assert {t['name'] for t in build_request.body['tools']} >= {'write_file', 'bash', 'narrate', 'phase'}

@@ -27,8 +27,7 @@ async def built_project(email: str) -> tuple[BuildJob, str]:
         founder = (await session.exec(select(Account).where(Account.email == email))).one()
     founder, project_id = await founder_flow(svc, IDEA, 'shared list, receipt entry, split balances', user=founder)
     async with svc.sessions() as session:
-        job = await builds.start_build(session, user=founder, project_id=project_id, queue=svc.queue,
-                                       events=svc.events)
+        job = await builds.start_build(session, user=founder, project_id=project_id, queue=svc.queue, events=svc.events)
     key = ''
     async with asyncio.timeout(120), aclosing(svc.events.follow(job.id, until_done=True)) as stream:
         async for event in stream:
