@@ -75,6 +75,15 @@ class Responder:
 Step = Callable[[Responder, Recorded], None]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Scripted hang-ups and dropped streams are the point of these servers: don't print them."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+
 class ScriptedServer:
     """A threaded HTTP server replying to POSTs from a queue of steps; use as a context manager.
 
@@ -86,7 +95,7 @@ class ScriptedServer:
         self.requests: list[Recorded] = []
         self._queue: deque[Step] = deque()
         self._lock = threading.Lock()
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: _QuietServer | None = None
 
     # ── scripting ──
     def script(self, *steps: Step) -> Self:
@@ -116,8 +125,7 @@ class ScriptedServer:
         return f'http://{host}:{port}'
 
     def __enter__(self) -> Self:
-        self._httpd = ThreadingHTTPServer(('127.0.0.1', 0), _make_handler(self))
-        self._httpd.daemon_threads = True
+        self._httpd = _QuietServer(('127.0.0.1', 0), _make_handler(self))
         threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name='fake-api', daemon=True).start()
         return self
 
