@@ -1,20 +1,25 @@
 """The live build experience, measured: append → DOM latency and event-loop lag under 20 builds.
 
-1. Append → DOM latency on `/builds/{id}`: `python main.py` runs as its own process (SQLite in its own
-   DATA_DIR, REDIS_URL set), one founder signs up in Chromium and watches 1, then 20 builds (one page
-   each, one browser context). The bench appends a `Narration` with a unique text to a build's event log
-   through an EventLog with a RedisNotifier (the product's cross-process path) and notes `time.time()`
-   just before; a MutationObserver in the page notes `Date.now()` when the text enters the DOM.
-2. Baseline in the same run: a bare NiceGUI page (bench/_push_baseline_app.py) whose per-client task
-   sets a label when the bench POSTs the text, observed the same way, with 1 and 20 pages.
+1. Append → DOM latency on `/builds/{id}`: the app runs as its own process (`main.py serve`, SQLite in its
+   own DATA_DIR, REDIS_URL set), one founder signs up in Chromium and watches 1, then 20 builds (rows in
+   CODE, one page each, one browser context). The bench appends a `Narration` with a unique text through
+   an EventLog with a RedisNotifier (the product's cross-process path), noting `time.time()` just before;
+   a MutationObserver in the page notes `Date.now()` when the text enters the DOM.
+   Where the time goes: the page also notes when the socket.io message carrying the text arrives, and the
+   app process (started through this module's `--serve-app`, which wraps `main.py serve` with timing
+   hooks and leaves the product code as it is) notes when ActivityFeed.apply got the event and when
+   NiceGUI emitted it; its event loop is watched too. CPU used per process group is read from /proc.
+2. Baseline in the same run: a bare NiceGUI page (bench/_push_baseline_app.py) whose per-client task sets
+   a label when the bench POSTs the text, observed the same way, with 1 and 20 pages.
 3. Event-loop lag while 20 offline builds run in one process (SQLite, in-process notifier, pace 0,
-   WORKER_CONCURRENCY=20): a 10 ms ticker measures sleep overshoot; every loop callback is timed and
-   a watchdog thread samples the loop thread's stack while one runs over 50 ms, so a blocking call
-   is named by file:line.
+   WORKER_CONCURRENCY=20): a 10 ms ticker measures sleep overshoot; every loop callback is timed and a
+   watchdog thread samples the loop thread's stack while one runs over 50 ms, so a blocking call is
+   named by file:line.
 
 Printed, never asserted, never part of the test run. Targets: p99 at 20 builds within 2× the baseline
 p99 and under 100 ms; loop lag p99 under 50 ms while 20 offline builds run.
-Run: .venv/bin/python -m bench.bench_build_push [--samples 100] [--rounds 20] [--builds 20]
+Run: .venv/bin/python -m bench.bench_build_push [--only push|lag] [--stacks 6] [--postgres] [--still]
+(--plain-app: `python main.py` without timing hooks; --still: stop CSS animations on the build pages.)
 """
 
 from __future__ import annotations
@@ -164,9 +169,11 @@ def _proc_table() -> dict[int, tuple[int, str, float]]:
     return table
 
 
-def cpu_by_group(roots: dict[str, int]) -> dict[str, float]:
-    """CPU seconds used so far by each root process with its descendants, Chromium counted apart."""
+def cpu_by_group(roots: dict[str, int], since: dict[int, tuple[int, str, float]]) -> dict[str, float]:
+    """CPU seconds each root process tree used since the `since` table (processes alive at the end only),
+    Chromium counted apart."""
     table = _proc_table()
+    used_by = {pid: cpu - since.get(pid, (0, '', 0.0))[2] for pid, (_, _, cpu) in table.items()}
     children: dict[int, list[int]] = collections.defaultdict(list)
     for pid, (ppid, _, _) in table.items():
         children[ppid].append(pid)
@@ -175,12 +182,11 @@ def cpu_by_group(roots: dict[str, int]) -> dict[str, float]:
         stack, total = [root], 0.0
         while stack:
             pid = stack.pop()
-            _, name, cpu = table.get(pid, (0, 'chrom', 0.0))
-            if 'chrom' not in name.lower():  # the browser is a child of the Playwright driver (of the bench)
-                total += cpu
+            if pid in table and 'chrom' not in table[pid][1].lower():  # the browser is counted apart
+                total += used_by[pid]
                 stack.extend(children.get(pid, ()))
         used[group] = total
-    used['chromium'] = sum(cpu for _, name, cpu in table.values() if 'chrom' in name.lower())
+    used['chromium'] = sum(used_by[pid] for pid, (_, name, _) in table.items() if 'chrom' in name.lower())
     return used
 
 
@@ -326,11 +332,10 @@ async def measured(
     roots: dict[str, int], trigger: Trigger, seen: Seen, label: str, *, slots: int, samples: int, rounds: int
 ) -> Latencies:
     """`measure`, plus the wall time and the CPU each process group used meanwhile."""
-    before, started = cpu_by_group(roots), time.perf_counter()
+    before, started = _proc_table(), time.perf_counter()
     result = await measure(trigger, seen, label, slots=slots, samples=samples, rounds=rounds)
-    after = cpu_by_group(roots)
+    result.cpu = cpu_by_group(roots, before)
     result.wall = time.perf_counter() - started
-    result.cpu = {group: after[group] - before[group] for group in after}
     return result
 
 
@@ -353,10 +358,10 @@ async def close_pages(pages: list[Page]) -> None:
 # ── 1 and 2: the build page and the baseline ──────────────────────────────────────────────────
 
 
-def app_settings(data_dir: Path) -> Settings:
+def app_settings(data_dir: Path, database_url: str | None) -> Settings:
     return Settings(
         DATA_DIR=data_dir,
-        DATABASE_URL=None,
+        DATABASE_URL=database_url,
         REDIS_URL=REDIS_URL,
         ANTHROPIC_API_KEY=None,
         OPENAI_BASE_URL=None,
@@ -403,6 +408,12 @@ async def push_latencies(args: argparse.Namespace, tmp: Path) -> list[Latencies]
         'LOG_JSON': 'false',
         'LOG_LEVEL': 'WARNING',
     }
+    database_url = None
+    if args.postgres:
+        from tests.services import fresh_postgres_database
+
+        database_url = fresh_postgres_database()
+        app_env['DATABASE_URL'] = database_url
     probe_out = tmp / 'app-loop.jsonl'
     if args.plain_app:
         app = start_process(['main.py'], free_port(), app_env, tmp / 'app.log')
@@ -417,7 +428,7 @@ async def push_latencies(args: argparse.Namespace, tmp: Path) -> list[Latencies]
         tmp / 'baseline.log',
     )
     roots = {'app': app.process.pid, 'baseline app': baseline.process.pid, 'bench': os.getpid()}
-    engine = make_engine(app_settings(data_dir).database_url)
+    engine = make_engine(app_settings(data_dir, database_url).database_url)
     notifier = RedisNotifier(REDIS_URL, client_name='bench-build-push')
     events = EventLog(make_session_factory(engine), notifier)
     seen = Seen()
@@ -471,6 +482,10 @@ async def push_latencies(args: argparse.Namespace, tmp: Path) -> list[Latencies]
         await engine.dispose()
         stop_process(baseline)
         stop_process(app)
+        if database_url:
+            from tests.services import drop_postgres_database
+
+            drop_postgres_database(database_url)
     return results
 
 
@@ -749,9 +764,9 @@ def verdict(ok: bool) -> str:
     return 'PASS' if ok else 'FAIL'
 
 
-def summary_push(push: list[Latencies], builds: int) -> None:
+def summary_push(push: list[Latencies], builds: int, database: str) -> None:
     by_label = {r.label: r for r in push}
-    print('Append → DOM latency (ms): narration on /builds/{id} (SQLite + Redis, app in its own process)')
+    print(f'Append → DOM latency (ms): narration on /builds/{{id}} ({database} + Redis, app in its own process)')
     print('                           vs a bare NiceGUI label set from a per-client task (same run)')
     for result in push:
         print(result.line())
@@ -825,7 +840,7 @@ async def run(args: argparse.Namespace) -> None:
             lag = await loop_lag(args, tmp)
         print('\n== Summary ==')
         if push is not None:
-            summary_push(push, args.builds)
+            summary_push(push, args.builds, 'Postgres' if args.postgres else 'SQLite')
         if lag is not None:
             summary_lag(lag, args.builds)
     finally:
@@ -844,6 +859,7 @@ def main() -> None:
     parser.add_argument('--only', choices=['push', 'lag'], help='run one part only')
     parser.add_argument('--stacks', type=int, default=0, help='also print the N most frequent stalled stacks')
     parser.add_argument('--plain-app', action='store_true', help='run `python main.py` without the loop watchdog')
+    parser.add_argument('--postgres', action='store_true', help='the app on a fresh Postgres database, not SQLite')
     parser.add_argument('--still', action='store_true', help='diagnosis: stop CSS animations on the build pages')
     parser.add_argument('--serve-app', action='store_true', help=argparse.SUPPRESS)  # the instrumented app
     parser.add_argument('--keep', action='store_true', help='keep the data dirs and app logs')
