@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     SANDBOX_TMPFS_MB: int = 256
     SANDBOX_MAX_PROCS: int = 256
     SANDBOX_COMMAND_TIMEOUT: float = 120.0
+    # isolated: local sandbox commands get their own network namespace (bubblewrap): no access to host services
+    # (Postgres, Redis, this app) and no package downloads. shared: host network, downloads work, but sandboxed
+    # code reaches everything on 127.0.0.1 (give Postgres/Redis passwords). No effect without bubblewrap.
+    SANDBOX_NETWORK: Literal['isolated', 'shared'] = 'isolated'
 
     S3_BUCKET: str | None = None
     S3_ENDPOINT_URL: str | None = None

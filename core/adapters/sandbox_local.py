@@ -3,8 +3,16 @@
 Isolation with bubblewrap: the command runs as the unprivileged SANDBOX_UID (when the app runs
 as root), sees only its workspace (read-write), read-only system dirs and a private /tmp, with
 a clean environment, rlimits (processes, address space, file size, open files) and fresh
-pid/ipc/uts namespaces. The network is shared so the host can proxy the dev server on
-127.0.0.1. Without bubblewrap commands still run (rlimits, clean env, own session) and
+pid/ipc/uts namespaces. Network (SANDBOX_NETWORK):
+- `isolated` (default): each command has its own network namespace with only a loopback, so
+  sandboxed code cannot reach services on the host's 127.0.0.1 (Postgres, Redis, this app) and
+  package downloads fail (fast, with a note saying why). The dev server listens on 127.0.0.1
+  inside; `sandbox_bridge_inside.py` exposes it on a Unix socket in the workspace
+  (`.cofounder/app.sock`) and `HostBridge` serves that on a free port of the host's 127.0.0.1,
+  so `start_app()` still returns `http://127.0.0.1:<port>`.
+- `shared`: the host's network: npm/pip downloads work, but sandboxed code can connect to
+  anything the host can (give Postgres and Redis passwords). The app's port is reached directly.
+Without bubblewrap commands still run (rlimits, clean env, own session, host network) and
 `isolation()` says so. Every command gets its own process group, killed on timeout or cancel.
 """
 
@@ -12,10 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import functools
 import inspect
 import logging
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -25,7 +35,8 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from core.adapters.sandbox_local_exec import Launch, Limits, bwrap_launch, find_bwrap, plain_launch
+from core.adapters.sandbox_local_bridge import HostBridge
+from core.adapters.sandbox_local_exec import SANDBOX_ROOT, Launch, Limits, bwrap_launch, find_bwrap, plain_launch
 from core.adapters.sandbox_local_fs import WorkspaceFS, split_relative
 from core.build.devserver import CANDIDATE_FILES, detect_start
 from core.config import Settings
@@ -39,6 +50,20 @@ APP_TAIL_CHARS = 4_000
 APP_START_DEADLINE_S = 20.0
 INSTALL_TIMEOUT_S = 600.0
 TIMEOUT_EXIT_CODE = 124  # like coreutils `timeout`
+
+# Isolated network: the dev server's door to the host (see the module docstring).
+APP_SOCKET = '.cofounder/app.sock'  # workspace-relative; .cofounder is never listed or archived
+BRIDGE_INSIDE = '/run/cofounder/bridge.py'  # where the bridge script appears (read-only) in the app's sandbox
+BRIDGE_SOURCE = Path(__file__).with_name('sandbox_bridge_inside.py')
+INSIDE_APP_PORT = 3000  # the app's own network namespace: any port is free there
+_NETWORK_ERROR = re.compile(
+    r'EAI_AGAIN|ENOTFOUND|ENETUNREACH|Temporary failure in name resolution|Network is unreachable'
+    r'|Could not resolve host|Name or service not known|getaddrinfo|Failed to establish a new connection'
+)
+NO_NETWORK_NOTE = (
+    '\n[this sandbox has no network access (SANDBOX_NETWORK=isolated): package downloads and other outside '
+    'connections fail. Use the Python standard library, Node built-ins and what is already installed.]\n'
+)
 
 
 def bubblewrap_available() -> bool:
@@ -59,6 +84,8 @@ class LocalSandboxProvider:
         self.bwrap: str | None = bwrap if use_bwrap in (None, True) else None
         self.as_root = os.geteuid() == 0
         self.sandbox_uid: int | None = settings.SANDBOX_UID if (self.bwrap and self.as_root) else None
+        # only bubblewrap can give a command its own network namespace; the fallback shares the host's
+        self.isolated_network = self.bwrap is not None and settings.SANDBOX_NETWORK == 'isolated'
         self.root = settings.data_dir / 'workspaces'
         self._live: dict[str, LocalSandbox] = {}
         self._prepared = False
@@ -69,9 +96,10 @@ class LocalSandboxProvider:
 
     def isolation(self) -> str:
         if not self.bwrap:
-            return 'subprocess only (install bubblewrap for isolation)'
+            return 'subprocess only, shared host network (install bubblewrap for isolation)'
         who = f'uid {self.sandbox_uid}' if self.sandbox_uid is not None else f'uid {os.geteuid()}'
-        return f'bubblewrap ({who}, pid/ipc/uts namespaces, clean env, rlimits)'
+        network = 'own network namespace' if self.isolated_network else 'shared host network'
+        return f'bubblewrap ({who}, pid/ipc/uts namespaces, {network}, clean env, rlimits)'
 
     async def create(self, *, key: str) -> LocalSandbox:
         """A sandbox for key; reuses the workspace (and the live object) when it exists."""
@@ -164,7 +192,8 @@ class LocalSandbox:
         self.limits = Limits.from_settings(provider.settings)
         self._procs: set[_Proc] = set()
         self._app: _Proc | None = None
-        self._app_port: int | None = None
+        self._app_port: int | None = None  # the port on the host's 127.0.0.1 (the bridge's, when isolated)
+        self._bridge: HostBridge | None = None
         self._app_tail: deque[str] = deque()
         self._app_lock = asyncio.Lock()
 
@@ -219,12 +248,25 @@ class LocalSandbox:
         code = TIMEOUT_EXIT_CODE if timed_out else (proc.process.returncode or 0)
         if timed_out:
             err.note(f'\n[command timed out after {limit:g}s and was killed]\n')
+        elif (
+            code != 0
+            and self.provider.isolated_network
+            and _NETWORK_ERROR.search(out.text()[-8000:] + err.text()[-8000:])
+        ):
+            await err.emit(NO_NETWORK_NOTE)  # the agent (and the build log) learn why, not just that it failed
         return CommandResult(code, out.text(), err.text(), timed_out, time.monotonic() - started)
 
     async def _spawn(
-        self, command: str, *, cwd: str, stdout: _Collector, stderr: _Collector, env: dict[str, str] | None = None
+        self,
+        command: str,
+        *,
+        cwd: str,
+        stdout: _Collector,
+        stderr: _Collector,
+        env: dict[str, str] | None = None,
+        with_bridge: bool = False,
     ) -> _Proc:
-        launch = await asyncio.to_thread(self._launch, command, cwd, env)
+        launch = await asyncio.to_thread(self._launch, command, cwd, env, with_bridge)
         loop = asyncio.get_running_loop()
         try:
             transport, protocol = await loop.subprocess_exec(
@@ -236,10 +278,14 @@ class LocalSandbox:
                 env=launch.env,
                 cwd=launch.cwd,
                 preexec_fn=launch.preexec_fn,
+                pass_fds=launch.pass_fds,
                 start_new_session=True,  # own process group: killpg reaches every child
             )
         except OSError as exc:
             raise SandboxError(f'could not start the command: {exc}') from exc
+        finally:
+            for fd in launch.pass_fds:  # the child has its copy (bwrap reads it at startup)
+                os.close(fd)
         proc = _Proc(transport, protocol, loop)
         process = proc.process
         assert process.stdout and process.stderr
@@ -250,15 +296,18 @@ class LocalSandbox:
         self._procs.add(proc)
         return proc
 
-    def _launch(self, command: str, cwd: str, env: dict[str, str] | None) -> Launch:
+    def _launch(self, command: str, cwd: str, env: dict[str, str] | None, with_bridge: bool = False) -> Launch:
         parts = split_relative(cwd)
         self.fs.require_dir(parts)  # the cwd must be a real directory inside the workspace
         if self.provider.bwrap:
             if self.provider.sandbox_uid is not None:
                 # something else (a tmp cleaner, pytest's own tmp-dir hardening) may have reset it
                 _grant_traversal(self.provider.root, self.provider.sandbox_uid)
+            # the script goes in as data (memfd → --ro-bind-data): no host path the sandbox uid must reach
+            files = {BRIDGE_INSIDE: _bridge_script_fd()} if with_bridge else None
             return bwrap_launch(self.provider.bwrap, command, workspace=self.path, cwd_parts=parts,
-                                limits=self.limits, uid=self.provider.sandbox_uid, extra_env=env)  # fmt: skip
+                                limits=self.limits, uid=self.provider.sandbox_uid, extra_env=env,
+                                isolated_network=self.provider.isolated_network, files=files)  # fmt: skip
         return plain_launch(command, workspace=self.path, cwd_parts=parts, limits=self.limits, extra_env=env)
 
     async def kill_processes(self) -> None:
@@ -268,12 +317,18 @@ class LocalSandbox:
             proc.kill()
         await asyncio.gather(*(p.finish() for p in procs))
         self._procs.clear()
+        await self._close_bridge()
         self._app, self._app_port = None, None
 
     # ── the app's dev server ─────────────────────────────────────────────────────────────────
 
     async def start_app(self, *, on_output: OutputCallback | None = None) -> str:
-        """Detect the start command, run it in the background on a free port, wait until it answers."""
+        """Detect the start command, run it in the background, wait until it answers; returns its host URL.
+
+        Shared network: the app listens on a free port of the host's 127.0.0.1. Isolated network: it
+        listens on 127.0.0.1:INSIDE_APP_PORT in its own namespace, behind the in-sandbox bridge and a
+        HostBridge on a free host port; the URL has the same shape either way.
+        """
         async with self._app_lock:
             await self._stop_app()
             plan = detect_start(await asyncio.to_thread(self._start_files))
@@ -283,14 +338,14 @@ class LocalSandbox:
                 if not result.ok:
                     tail = (result.stdout + result.stderr)[-APP_TAIL_CHARS:]
                     raise SandboxError(f'`{plan.install}` failed (exit {result.exit_code}):\n{tail}')
-            port = _free_port()
             self._app_tail = deque()
             sink = _Collector(on_output, tail=self._app_tail)
-            proc = await self._spawn(plan.command, cwd='.', stdout=sink, stderr=sink, env={'PORT': str(port)})
+            proc, port = await self._launch_app(plan.command, sink)
             if not await _wait_until_answering(proc, port, APP_START_DEADLINE_S):
                 alive = proc.alive()
                 await proc.finish()
                 self._procs.discard(proc)
+                await self._close_bridge()
                 if alive:
                     why = f'did not answer within {APP_START_DEADLINE_S:g}s'
                 else:
@@ -299,10 +354,41 @@ class LocalSandbox:
             self._app, self._app_port = proc, port
             return _url(port)
 
+    async def _launch_app(self, command: str, sink: _Collector) -> tuple[_Proc, int]:
+        """Start the dev server; returns it and the port on the host's 127.0.0.1 that reaches it."""
+        if not self.provider.isolated_network:
+            port = _free_port()
+            return await self._spawn(command, cwd='.', stdout=sink, stderr=sink, env={'PORT': str(port)}), port
+        wrapped = (
+            f'exec /usr/bin/python3 -I -S {BRIDGE_INSIDE} {SANDBOX_ROOT}/{APP_SOCKET} {INSIDE_APP_PORT}'
+            f' /bin/sh -c {shlex.quote(command)}'
+        )
+        env = {'PORT': str(INSIDE_APP_PORT)}
+        proc = await self._spawn(wrapped, cwd='.', stdout=sink, stderr=sink, env=env, with_bridge=True)
+        bridge = HostBridge(lambda: self.fs.open_socket(APP_SOCKET))
+        try:
+            port = await bridge.start()
+        except OSError as exc:
+            await proc.finish()
+            self._procs.discard(proc)
+            raise SandboxError(f'could not listen for the app on the host: {exc}') from exc
+        self._bridge = bridge
+        # the app died on its own: stop accepting at once (stop_app/kill_processes finish closing)
+        proc.exited.add_done_callback(lambda _: bridge.stop_listening())
+        return proc, port
+
+    async def _close_bridge(self) -> None:
+        bridge, self._bridge = self._bridge, None
+        if bridge is not None:
+            await bridge.close()
+
     async def app_url(self) -> str | None:
-        if self._app and self._app.alive() and self._app_port:
-            return _url(self._app_port)
-        return None
+        """The app's host URL while both the app and (when isolated) its host listener are up."""
+        if not (self._app and self._app.alive() and self._app_port):
+            return None
+        if self.provider.isolated_network and not (self._bridge and self._bridge.serving()):
+            return None
+        return _url(self._app_port)
 
     async def stop_app(self) -> None:
         async with self._app_lock:
@@ -312,6 +398,7 @@ class LocalSandbox:
         if self._app:
             await self._app.finish()
             self._procs.discard(self._app)
+        await self._close_bridge()
         self._app, self._app_port = None, None
 
     def app_output_tail(self) -> str:
@@ -423,6 +510,22 @@ async def _answers(port: int) -> bool:
     finally:
         if writer:
             writer.close()
+
+
+def _bridge_script_fd() -> int:
+    """A memfd holding the in-sandbox bridge script, read from the start by bwrap --ro-bind-data."""
+    data = _bridge_source()
+    fd = os.memfd_create('cofounder-bridge', os.MFD_CLOEXEC)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+@functools.cache
+def _bridge_source() -> bytes:
+    return BRIDGE_SOURCE.read_bytes()
 
 
 def _free_port() -> int:

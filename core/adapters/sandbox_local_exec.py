@@ -4,8 +4,11 @@ With bubblewrap (see STACK-NOTES "Local sandbox"): as root, drop to the sandbox 
 first (bwrap's --uid alone still maps to host root), then prlimit, then bwrap with fresh
 pid/ipc/uts/user namespaces, read-only system dirs, a size-capped private /tmp and only the
 workspace bound read-write. bwrap itself is launched with a minimal environment because the
-sandbox can read it through /proc/1/environ. Without bubblewrap: a plain subprocess with
-rlimits, a clean environment and the workspace as cwd.
+sandbox can read it through /proc/1/environ. With an isolated network (SANDBOX_NETWORK=isolated,
+the default) every command also gets `--unshare-net`: only a private loopback, so sandboxed code
+cannot reach services on the host's 127.0.0.1 (Postgres, Redis, the app itself), and downloads
+fail fast. Without bubblewrap: a plain subprocess with rlimits, a clean environment and the
+workspace as cwd (host network).
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ ETC_FILES = (
     '/etc/localtime',
 )
 SYSTEM_LINKS = ('bin', 'lib', 'lib64', 'sbin', 'lib32', 'libx32')
+# Without a network, package managers would retry with backoff for a minute (npm) before failing:
+# fail on the first error instead, with their usual message and a non-zero exit.
+NO_NETWORK_ENV = {'npm_config_fetch_retries': '0', 'PIP_RETRIES': '0'}
 FSIZE_BYTES = 1 << 30  # largest file a command may write
 NOFILE = 4096
 
@@ -90,20 +96,32 @@ def bwrap_launch(
     limits: Limits,
     uid: int | None,
     extra_env: dict[str, str] | None = None,
+    isolated_network: bool = False,
+    files: dict[str, int] | None = None,
 ) -> Launch:
-    """setpriv (when root) → prlimit → bwrap → /bin/sh -c command."""
+    """setpriv (when root) → prlimit → bwrap → /bin/sh -c command.
+
+    `isolated_network` adds --unshare-net. `files` maps a path inside the sandbox to a readable fd
+    whose content bwrap copies there read-only (--ro-bind-data), e.g. the dev-server bridge script;
+    the fds are passed to the child and the caller closes its copies once the process started.
+    """
     argv: list[str] = []
     if uid is not None:
         argv += ['setpriv', f'--reuid={uid}', f'--regid={uid}', '--clear-groups', '--no-new-privs']
     argv += _prlimit_args(limits)
     argv += [bwrap, *_system_binds()]
+    if isolated_network:
+        argv.append('--unshare-net')
     argv += ['--proc', '/proc', '--dev', '/dev', '--size', str(limits.tmpfs_bytes), '--tmpfs', '/tmp',
              '--bind', str(workspace), SANDBOX_ROOT,
              '--chdir', '/'.join([SANDBOX_ROOT, *cwd_parts]), '--clearenv']  # fmt: skip
-    for key, value in sandbox_env(extra_env).items():
+    for dest, fd in (files or {}).items():
+        argv += ['--ro-bind-data', str(fd), dest]
+    env = {**NO_NETWORK_ENV, **(extra_env or {})} if isolated_network else extra_env
+    for key, value in sandbox_env(env).items():
         argv += ['--setenv', key, value]
     argv += ['--', '/bin/sh', '-c', command]
-    return Launch(argv=argv, env={'PATH': HOST_PATH})
+    return Launch(argv=argv, env={'PATH': HOST_PATH}, pass_fds=tuple((files or {}).values()))
 
 
 def plain_launch(

@@ -19,7 +19,10 @@ from pathlib import Path
 
 from core.ports import SandboxError
 
-ARCHIVE_SKIP_DIRS = frozenset({'node_modules', '.venv', '__pycache__', '.npm', '.cache'})  # rebuilt by installs
+# Ours, not the app's: the dev server's bridge socket (sandbox_local_bridge). Never listed or archived.
+HIDDEN_DIRS = frozenset({'.cofounder'})
+REBUILT_DIRS = frozenset({'node_modules', '.venv', '__pycache__', '.npm', '.cache'})  # rebuilt by installs
+ARCHIVE_SKIP_DIRS = REBUILT_DIRS | HIDDEN_DIRS
 SKIP_DIRS = ARCHIVE_SKIP_DIRS | {'.git'}  # also left out of recursive listings
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 MAX_ARCHIVE_MEMBERS = 50_000
@@ -138,6 +141,27 @@ class WorkspaceFS:
         os.set_blocking(fd, True)
         return fd
 
+    def open_socket(self, path: str) -> int:
+        """An O_PATH fd of the Unix socket at path, for connect('/proc/self/fd/<fd>'); the caller closes it.
+
+        No symlink is followed on the way (O_NOFOLLOW on every component, the socket itself
+        included) and the fd pins the inode checked here, so swapping names afterwards is harmless.
+        """
+        parts = split_relative(path)
+        if not parts:
+            raise SandboxError('the workspace root is not a socket')
+        with self._dir(parts[:-1]) as dfd:
+            try:
+                fd = os.open(parts[-1], os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dfd)
+            except FileNotFoundError:
+                raise SandboxError(f'no such socket: {path}') from None
+            except OSError as exc:
+                raise SandboxError(f'cannot open {path}: {_why(exc)}') from None
+        if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise SandboxError(f'refusing to connect to {path}: not a socket (a symlink is never followed)')
+        return fd
+
     def exists(self, path: str) -> bool:
         parts = split_relative(path)
         try:
@@ -150,7 +174,7 @@ class WorkspaceFS:
         """Files (and symlinks) under path, relative to the workspace root, sorted.
 
         Recursive listings skip dependency and cache directories (node_modules, .venv, ...).
-        Non-recursive listings name subdirectories with a trailing '/'.
+        Non-recursive listings name subdirectories with a trailing '/'. HIDDEN_DIRS never appear.
         """
         parts = split_relative(path)
         prefix = '/'.join(parts)
@@ -160,6 +184,8 @@ class WorkspaceFS:
                 with os.scandir(dfd) as it:
                     for entry in it:
                         is_dir = entry.is_dir(follow_symlinks=False)
+                        if is_dir and entry.name in HIDDEN_DIRS:
+                            continue
                         out.append(posixpath.join(prefix, entry.name) + ('/' if is_dir else ''))
                 return sorted(out)
             out.extend(self._walk(dfd, prefix))

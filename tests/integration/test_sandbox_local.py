@@ -56,8 +56,9 @@ async def test_satisfies_the_port_and_describes_its_isolation(provider: LocalSan
     assert provider.name == 'local'
     if provider.uses_bubblewrap:
         assert provider.isolation().startswith('bubblewrap (uid ')
+        assert 'own network namespace' in provider.isolation()  # SANDBOX_NETWORK=isolated is the default
     else:
-        assert provider.isolation() == 'subprocess only (install bubblewrap for isolation)'
+        assert provider.isolation() == 'subprocess only, shared host network (install bubblewrap for isolation)'
     await box.destroy()
 
 
