@@ -35,7 +35,7 @@ class DocsPanel(SeqGuard, ui.column):
             for key, title in SECTIONS:
                 with ui.column().classes('w-full gap-1').mark(f'docs-{key}'):
                     heading = ui.label(title).classes('font-semibold')
-                    skeleton = ui.skeleton(height='3rem').classes('w-full')
+                    skeleton = ui.skeleton(height='3rem', animation='none').classes('w-full')
                     body = ui.markdown('', sanitize=True).classes('w-full text-sm docs-body')
                     body.set_visibility(False)
                 self.parts[key] = (heading, skeleton, body)

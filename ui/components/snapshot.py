@@ -25,7 +25,7 @@ class LiveSnapshot(SeqGuard, ui.card):
                 ):
                     ui.icon('lock', size='14px')
                     ui.label(app_name).classes('truncate').mark('address-bar')
-            self.skeleton = ui.skeleton(animation='wave').classes('w-full aspect-[8/5]').mark('snapshot-skeleton')
+            self.skeleton = ui.skeleton(animation='none').classes('w-full aspect-[8/5]').mark('snapshot-skeleton')
             self.image = (
                 ui.image()
                 .classes('w-full aspect-[8/5] cursor-zoom-in live-snapshot-image')
