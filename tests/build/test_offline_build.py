@@ -10,7 +10,6 @@ from sqlmodel import select
 
 from core.admin_settings import set_setting
 from core.build import jobs as builds
-from core.build.states import BuildState
 from core.errors import Conflict
 from core.events import DocumentationUpdated, LogLines, Narration, PhaseCompleted, SnapshotUpdated, StageChanged
 from core.journey.brief import latest
@@ -75,7 +74,7 @@ async def test_kill_switch_refuses_new_builds_with_a_clear_message(services) -> 
 
 
 async def test_cancel_stops_the_agent_and_its_processes(services) -> None:  # type: ignore[no-untyped-def]
-    services.llm.pace_seconds = 0.5  # type: ignore[attr-defined]  # slow enough to cancel mid-build
+    services.llm.pace_seconds = 1.0  # type: ignore[attr-defined]  # slow enough to cancel mid-build
     user, project_id = await founder_flow(services, IDEA, MUST_HAVE)
     await worker.start(services)
     async with services.sessions() as session:
@@ -84,8 +83,13 @@ async def test_cancel_stops_the_agent_and_its_processes(services) -> None:  # ty
         )
     async with asyncio.timeout(60):
         async for event in services.events.follow(job.id):
-            if isinstance(event, StageChanged) and event.to_state == BuildState.CODE:
+            if isinstance(event, SnapshotUpdated) and event.phase != 'Ready':  # the agent's own shot, mid-build
                 break
+            assert not isinstance(event, StageChanged) or event.to_state != 'CHECKS', 'no screenshot while coding'
+    async with services.sessions() as session:
+        running = await session.get(BuildJob, job.id)
+    app_url = await (await services.sandboxes.connect(running.sandbox_id)).app_url()
+    assert app_url and await asyncio.to_thread(fetch, app_url)
     async with services.sessions() as session:
         await builds.request_cancel(session, user=user, job_id=job.id, events=services.events)
     events = await events_until_done(services, job.id, timeout=30)
@@ -93,6 +97,9 @@ async def test_cancel_stops_the_agent_and_its_processes(services) -> None:  # ty
     async with services.sessions() as session:
         job = await session.get(BuildJob, job.id)
         assert job.state == 'CANCELLED'
+    with pytest.raises(OSError):  # the app's processes were killed with the agent
+        await asyncio.to_thread(fetch, app_url)
+    async with services.sessions() as session:
         retry = await builds.retry_build(
             session, user=user, job_id=job.id, queue=services.queue, events=services.events
         )
