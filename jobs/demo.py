@@ -59,7 +59,9 @@ async def run_demo(
             final = await session.get(BuildJob, job.id)
         assert final is not None
         timings['total'] = round(time.perf_counter() - started, 3)
-        return _summary(services, user.id, project_id, final, shots, docs, timings)
+        # In a thread: the preview may be served through this very event loop (the sandbox's bridge).
+        preview_ok = await asyncio.to_thread(_preview_answers, final.preview_url)
+        return _summary(services, user.id, project_id, final, shots, docs, timings, preview_ok)
     finally:
         await worker.stop(services)
 
@@ -126,6 +128,7 @@ def _summary(
     shots: list[str],
     docs: list[str],
     timings: dict[str, float],
+    preview_ok: bool,
 ) -> dict[str, Any]:
     return {
         'user_id': str(user_id),
@@ -136,7 +139,7 @@ def _summary(
         'model': services.model,
         'offline_model': services.offline_model,
         'preview_url': job.preview_url,
-        'preview_ok': _preview_answers(job.preview_url),
+        'preview_ok': preview_ok,
         'screenshot': shots[-1] if shots else None,
         'screenshots': len(shots),
         'screenshot_file': str(services.settings.data_dir / 'blobs' / 'data' / shots[-1])
