@@ -70,7 +70,7 @@ async def main(sock_path: str, port: int, argv: list[str]) -> int:
     app = await asyncio.create_subprocess_exec(*argv)  # inherits stdout/stderr: the app's log
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, app.terminate)
+        loop.add_signal_handler(sig, lambda: app.returncode is None and app.terminate())
     code = await app.wait()
     server.close()
     return code if code >= 0 else 128 - code  # killed by signal N → 128+N, like a shell
