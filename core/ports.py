@@ -149,6 +149,10 @@ class SandboxProvider(Protocol):
         """Human description of the isolation in force, for /healthz and the admin page."""
         ...
 
+    async def close(self) -> None:
+        """Stop the processes this provider started (shutdown); workspaces stay."""
+        ...
+
 
 # ── LLM ───────────────────────────────────────────────────────────────────────────────────────
 

@@ -66,6 +66,7 @@ class Services:
         close_llm = getattr(self.llm, 'aclose', None)  # network adapters hold an HTTP client
         if close_llm is not None:
             await close_llm()
+        await self.sandboxes.close()
         await self.screenshotter.close()
         await self.notifier.close()
         await self.engine.dispose()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlmodel import col, select
+from sqlmodel import col, select, update
 
 from core.build.pipeline import HEARTBEAT_S
 from core.build.states import RUNNING, BuildState, IllegalTransition, transition
+from core.db import transaction
 from core.models import BuildJob, utcnow
 from core.services import Services
 
@@ -37,3 +38,14 @@ async def requeue_stale_builds(services: Services, *, sole_executor: bool) -> in
     if count:
         logger.info('re-queued %d interrupted build(s)', count)
     return count
+
+
+async def mark_previews_paused(services: Services) -> int:
+    """A local sandbox's apps die with the process that ran them: after a restart their previews are
+    paused (the founder presses Resume), not "running" behind a dead port."""
+    if services.sandboxes.name != 'local':
+        return 0
+    stmt = update(BuildJob).where(col(BuildJob.preview_state) == 'running').values(preview_state='paused')
+    async with transaction(services.sessions) as session:
+        result = await session.exec(stmt)  # type: ignore[call-overload]
+    return int(result.rowcount or 0)

@@ -18,7 +18,10 @@ async def start(services: Services) -> None:
     """Recover interrupted builds, then start executing queued ones."""
     _wait_for_children_on_the_loop()
     services.queue.bind(claim=partial(runner.claim, services), run=partial(runner.run_build, services))
-    await recovery.requeue_stale_builds(services, sole_executor=services.settings.WORKERS == 'inprocess')
+    sole_executor = services.settings.WORKERS == 'inprocess'
+    await recovery.requeue_stale_builds(services, sole_executor=sole_executor)
+    if sole_executor:
+        await recovery.mark_previews_paused(services)
     await services.queue.start()
 
 

@@ -69,8 +69,13 @@ async def main(sock_path: str, port: int, argv: list[str]) -> int:
     server = await asyncio.start_unix_server(lambda r, w: handle(port, r, w), path=sock_path, backlog=256)
     app = await asyncio.create_subprocess_exec(*argv)  # inherits stdout/stderr: the app's log
     loop = asyncio.get_running_loop()
+
+    def stop_app() -> None:
+        if app.returncode is None:
+            app.terminate()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda: app.returncode is None and app.terminate())
+        loop.add_signal_handler(sig, stop_app)
     code = await app.wait()
     server.close()
     return code if code >= 0 else 128 - code  # killed by signal N → 128+N, like a shell

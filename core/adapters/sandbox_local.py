@@ -121,6 +121,12 @@ class LocalSandboxProvider:
             return None
         return self._live.get(sandbox_id) or self._attach(sandbox_id)
 
+    async def close(self) -> None:
+        """Stop every process and preview bridge this provider started (the process is shutting down);
+        workspaces stay, so builds resume and previews restart after the restart."""
+        for sandbox in list(self._live.values()):
+            await sandbox.kill_processes()
+
     def _attach(self, key: str) -> LocalSandbox:
         sandbox = LocalSandbox(self, key, self.root / key)
         self._live[key] = sandbox
