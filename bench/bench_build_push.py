@@ -719,7 +719,7 @@ async def loop_lag(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         ANTHROPIC_API_KEY=None,
         OPENAI_BASE_URL=None,
         ENV='test',
-        OFFLINE_PACE_SECONDS=0,
+        OFFLINE_PACE_SECONDS=args.pace,
         WORKER_CONCURRENCY=args.builds,
     )
     await asyncio.to_thread(upgrade, settings.sync_database_url)
@@ -794,8 +794,8 @@ def summary_push(push: list[Latencies], builds: int, database: str) -> None:
         print(f'  note: {build.missing + base.missing} texts never reached the DOM within {SEEN_TIMEOUT:.0f} s')
 
 
-def summary_lag(lag: dict[str, Any], builds: int) -> None:
-    print(f'\nEvent-loop lag while {builds} offline builds run in one process (10 ms ticker)')
+def summary_lag(lag: dict[str, Any], builds: int, pace: float) -> None:
+    print(f'\nEvent-loop lag while {builds} offline builds run in one process (10 ms ticker, pace {pace} s/step)')
     print(f'  builds: {lag["total"]:.1f} s from the first start_build to the last end; states {lag["states"]}')
     for error in lag['errors']:
         print(f'  build error: {error}')
@@ -842,7 +842,7 @@ async def run(args: argparse.Namespace) -> None:
         if push is not None:
             summary_push(push, args.builds, 'Postgres' if args.postgres else 'SQLite')
         if lag is not None:
-            summary_lag(lag, args.builds)
+            summary_lag(lag, args.builds, args.pace)
     finally:
         if args.keep:
             print(f'(kept {tmp})')
@@ -857,6 +857,12 @@ def main() -> None:
     parser.add_argument('--builds', type=int, default=20, help='concurrent builds (and pages)')
     parser.add_argument('--build-timeout', type=float, default=180.0, help='seconds to wait for the offline builds')
     parser.add_argument('--only', choices=['push', 'lag'], help='run one part only')
+    parser.add_argument(
+        '--pace',
+        type=float,
+        default=0.0,
+        help='offline model seconds per step for the lag part: 0 = flat out, 1 = the product default',
+    )
     parser.add_argument('--stacks', type=int, default=0, help='also print the N most frequent stalled stacks')
     parser.add_argument('--plain-app', action='store_true', help='run `python main.py` without the loop watchdog')
     parser.add_argument('--postgres', action='store_true', help='the app on a fresh Postgres database, not SQLite')

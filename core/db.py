@@ -15,7 +15,9 @@ SessionFactory = async_sessionmaker[AsyncSession]
 def make_engine(url: str) -> AsyncEngine:
     """One engine per process. SQLite gets WAL + a busy timeout so readers never block writers."""
     if url.startswith('sqlite'):
-        engine = create_async_engine(url, connect_args={'timeout': 30})
+        # Each aiosqlite connection owns a thread, started on the event loop when the connection opens: keep
+        # enough of them pooled that busy builds reuse connections instead of starting threads.
+        engine = create_async_engine(url, connect_args={'timeout': 30}, pool_size=30, max_overflow=30)
         event.listen(engine.sync_engine, 'connect', _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
