@@ -75,7 +75,8 @@ class ActivityFeed(SeqGuard, ui.card):
             with ui.row().classes('w-full items-center justify-between'):
                 ui.label('Activity').classes('text-lg font-semibold')
                 ui.switch('Verbose', on_change=lambda e: self.set_verbose(bool(e.value))).mark('verbose-toggle')
-            self.entries = ui.column().classes('w-full gap-1 max-h-[32rem] overflow-y-auto')
+            # contain: a new entry re-lays out this scroll box only, not the whole page
+            self.entries = ui.column().classes('w-full gap-1 max-h-[32rem] overflow-y-auto').style('contain: content')
             with self.entries:
                 self.empty = ui.label('Updates appear here as I work.').classes('text-sm text-slate-500')
             with ui.expansion('Technical details', icon='terminal').classes('w-full text-sm').mark('tech-details'):
