@@ -17,10 +17,9 @@ from core.journey import brief, gates, interview
 from core.journey.projects import stage_index
 from core.models import Artifact, DecisionGate, Project, User
 from core.services import Services
-from ui import auth, theme
 from ui.components.gate_card import GateCard
 from ui.components.journey_steps import JourneySteps
-from ui.pages.project import ModelWork, not_found, owned_project, parked_banner
+from ui.pages.project import ModelWork, owned_project, register_journey_page
 
 BRIEF_FIELDS = (
     ('problem', 'Problem'),
@@ -351,20 +350,4 @@ def _version_row(row: Artifact, viewer: ui.column) -> None:
 
 
 def register(svc: Services) -> None:
-    @ui.page('/projects/{project_id}/brief', title='Idea Brief · Cofounder')
-    async def brief_page(project_id: str):  # type: ignore[no-untyped-def]
-        user = await auth.page_user(svc, f'/projects/{project_id}/brief')
-        if not isinstance(user, User):
-            return user
-        project = await owned_project(svc, user, project_id)
-        with theme.frame('Idea Brief' if project else 'Not found', user, offline_model=svc.offline_model):
-            if project is None:
-                not_found()
-                return None
-            ui.link(f'← {project.title}', f'/projects/{project.id}').classes('text-slate-500 no-underline')
-            steps = JourneySteps(project.id, project.stage)
-            if project.parked:
-                parked_banner(svc, user, project)
-            page = BriefPage(svc, user, project, steps)
-            ui.timer(0, page.render, once=True)  # a first brief is generated after the page is shown
-        return None
+    register_journey_page(svc, 'brief', 'Idea Brief', BriefPage)

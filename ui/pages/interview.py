@@ -18,9 +18,8 @@ from core.errors import CofounderError, InvalidInput, NotFound
 from core.journey import interview, onboarding
 from core.models import InterviewSession, Project, User
 from core.services import Services
-from ui import auth, theme
 from ui.components.journey_steps import JourneySteps
-from ui.pages.project import ModelWork, not_found, owned_project, parked_banner
+from ui.pages.project import ModelWork, owned_project, register_journey_page
 
 DEBOUNCE_SECONDS = 0.4
 TITLES = {'onboarding': 'A few quick questions', 'understanding': 'Understanding your idea'}
@@ -249,22 +248,4 @@ def _completed(project: Project, *rows: InterviewSession) -> None:
 
 
 def register(svc: Services) -> None:
-    @ui.page('/projects/{project_id}/interview', title='Interview · Cofounder')
-    async def interview_page(project_id: str):  # type: ignore[no-untyped-def]
-        user = await auth.page_user(svc, f'/projects/{project_id}/interview')
-        if not isinstance(user, User):
-            return user
-        project = await owned_project(svc, user, project_id)
-        with theme.frame(project.title if project else 'Not found', user, offline_model=svc.offline_model):
-            if project is None:
-                not_found()
-                return None
-            with ui.row().classes('w-full items-center justify-between'):
-                ui.link(f'← {project.title}', f'/projects/{project.id}').classes('text-slate-500 no-underline')
-            steps = JourneySteps(project.id, project.stage)
-            if project.parked:
-                parked_banner(svc, user, project)
-                return None
-            page = InterviewPage(svc, user, project, steps)
-            ui.timer(0, page.render, once=True)  # after the page is shown: the model may take a while
-        return None
+    register_journey_page(svc, 'interview', 'Interview', InterviewPage, blocked_when_parked=True)

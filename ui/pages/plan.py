@@ -13,9 +13,8 @@ from core.journey.plans import DIRECTION_FIRST
 from core.journey.projects import stage_index
 from core.models import PlanOption, Project, User
 from core.services import Services
-from ui import auth, theme
 from ui.components.journey_steps import JourneySteps
-from ui.pages.project import ModelWork, not_found, owned_project, parked_banner
+from ui.pages.project import ModelWork, owned_project, register_journey_page
 
 
 def _facts(plan: PlanOption) -> None:
@@ -146,20 +145,4 @@ class PlanPage:
 
 
 def register(svc: Services) -> None:
-    @ui.page('/projects/{project_id}/plan', title='Plan · Cofounder')
-    async def plan_page(project_id: str):  # type: ignore[no-untyped-def]
-        user = await auth.page_user(svc, f'/projects/{project_id}/plan')
-        if not isinstance(user, User):
-            return user
-        project = await owned_project(svc, user, project_id)
-        with theme.frame('Plan' if project else 'Not found', user, offline_model=svc.offline_model):
-            if project is None:
-                not_found()
-                return None
-            ui.link(f'← {project.title}', f'/projects/{project.id}').classes('text-slate-500 no-underline')
-            steps = JourneySteps(project.id, project.stage)
-            if project.parked:
-                parked_banner(svc, user, project)
-            page = PlanPage(svc, user, project, steps)
-            ui.timer(0, page.render, once=True)
-        return None
+    register_journey_page(svc, 'plan', 'Plan', PlanPage)

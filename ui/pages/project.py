@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from nicegui import ui
 
@@ -20,7 +20,7 @@ from core.journey.gates import GATE_LABELS
 from core.models import BuildJob, Project, User
 from core.services import Services
 from ui import auth, theme
-from ui.components.journey_steps import journey_steps, next_step
+from ui.components.journey_steps import JourneySteps, journey_steps, next_step
 from ui.components.timeline import timeline_list
 
 BUILD_LABELS = {
@@ -218,4 +218,36 @@ def register(svc: Services) -> None:
                 not_found()
                 return None
             _project_body(svc, user, project, data)
+        return None
+
+
+class JourneyPage(Protocol):
+    def __init__(self, svc: Services, user: User, project: Project, steps: JourneySteps) -> None: ...
+
+    async def render(self) -> None: ...
+
+
+def register_journey_page(
+    svc: Services, suffix: str, title: str, page: type[JourneyPage], *, blocked_when_parked: bool = False
+) -> None:
+    """`/projects/{id}/<suffix>` for the project's owner (anyone else sees "not found"): back link, stepper and
+    parked banner, then `page(...).render()` once the page is shown (the model may take a while)."""
+
+    @ui.page(f'/projects/{{project_id}}/{suffix}', title=f'{title} · Cofounder')
+    async def journey_page(project_id: str):  # type: ignore[no-untyped-def]
+        user = await auth.page_user(svc, f'/projects/{project_id}/{suffix}')
+        if not isinstance(user, User):
+            return user
+        project = await owned_project(svc, user, project_id)
+        with theme.frame(title if project else 'Not found', user, offline_model=svc.offline_model):
+            if project is None:
+                not_found()
+                return None
+            ui.link(f'← {project.title}', f'/projects/{project.id}').classes('text-slate-500 no-underline')
+            steps = JourneySteps(project.id, project.stage)
+            if project.parked:
+                parked_banner(svc, user, project)
+                if blocked_when_parked:
+                    return None
+            ui.timer(0, page(svc, user, project, steps).render, once=True)
         return None
