@@ -33,14 +33,11 @@ import os
 import random
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import traceback
-import urllib.request
 import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
@@ -58,19 +55,11 @@ from core.config import Settings
 from core.db import make_engine, make_session_factory
 from core.events import EventLog, Narration
 from core.models import BuildJob, Project, User
+from tests.live_app import CHROMIUM_ARGS, LiveProcess, free_port, start_process, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 REDIS_URL = os.environ.get('BENCH_REDIS_URL', 'redis://127.0.0.1:6379/0')
 CHROMIUM = os.environ.get('CHROMIUM_PATH', '/usr/bin/chromium')
-CHROMIUM_ARGS = [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-    '--disable-quic',
-]
 EMAIL, PASSWORD = 'bench@example.com', 'correct horse battery'
 IDEA = 'A booking tool for dog groomers so owners can book a grooming slot online'
 SEEN_TIMEOUT = 15.0  # a text not in the DOM by then counts as missing
@@ -106,50 +95,6 @@ OBSERVER = """() => {
 
 
 # ── processes ─────────────────────────────────────────────────────────────────────────────────
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Proc:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
-def start_process(argv: list[str], port: int, env_extra: dict[str, str], log: Path) -> Proc:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(('NICEGUI_', 'PYTEST'))}
-    for key in ('DATABASE_URL', 'REDIS_URL', 'ANTHROPIC_API_KEY', 'OPENAI_BASE_URL'):
-        env.pop(key, None)
-    env.update({'PORT': str(port), 'HOST': '127.0.0.1', **env_extra})
-    process = subprocess.Popen(
-        [sys.executable, *argv], cwd=ROOT, env=env, stdout=log.open('ab'), stderr=subprocess.STDOUT
-    )
-    url = f'http://127.0.0.1:{port}'
-    deadline = time.monotonic() + 40
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f'{argv} exited: {log.read_text()[-2000:]}')
-        try:
-            with urllib.request.urlopen(f'{url}/healthz', timeout=1) as response:  # noqa: S310 - our own process
-                if response.status == 200:
-                    return Proc(url, process, log)
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f'{argv} did not start: {log.read_text()[-2000:]}')
-
-
-def stop_process(proc: Proc) -> None:
-    proc.process.terminate()
-    try:
-        proc.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.process.kill()
 
 
 def _proc_table() -> dict[int, tuple[int, str, float]]:
@@ -562,7 +507,7 @@ def _mark_server_side() -> dict[str, dict[str, float]]:
 class AppProbe:
     """Reads the app process's loop figures phase by phase (see serve_app)."""
 
-    def __init__(self, proc: Proc, out: Path) -> None:
+    def __init__(self, proc: LiveProcess, out: Path) -> None:
         self.proc, self.out = proc, out
 
     def _lines(self) -> list[str]:

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,24 +10,10 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, async_playwright
 
+from tests.live_app import CHROMIUM_ARGS, LiveProcess, free_port, start_process, stop_process
 from tests.services import require_chromium
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-    '--disable-quic',
-]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
+__all__ = ['CHROMIUM_ARGS', 'LiveApp', 'free_port', 'start_app', 'stop_app']
 
 
 @dataclass
@@ -44,46 +25,16 @@ class LiveApp:
 
 
 def start_app(data_dir: Path, port: int, extra_env: dict[str, str] | None = None) -> LiveApp:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(('NICEGUI_', 'PYTEST'))}
-    env.update(
-        {
-            'DATA_DIR': str(data_dir),
-            'PORT': str(port),
-            'HOST': '127.0.0.1',
-            'ENV': 'test',
-            'OFFLINE_PACE_SECONDS': '0',
-            'LOG_JSON': 'false',
-            **(extra_env or {}),
-        }
-    )
-    for key in ('DATABASE_URL', 'REDIS_URL', 'ANTHROPIC_API_KEY', 'OPENAI_BASE_URL'):
-        env.pop(key, None)
+    """`python main.py` on its own data dir, offline model at full speed."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    log = data_dir.parent / f'app-{port}.log'
-    process = subprocess.Popen(
-        [sys.executable, 'main.py'], cwd=ROOT, env=env, stdout=log.open('ab'), stderr=subprocess.STDOUT
-    )
-    url = f'http://127.0.0.1:{port}'
-    deadline = time.monotonic() + 40
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f'app exited: {log.read_text()[-2000:]}')
-        try:
-            with urllib.request.urlopen(f'{url}/healthz', timeout=1) as response:
-                if response.status == 200:
-                    return LiveApp(url, data_dir, process, log)
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f'app did not start: {log.read_text()[-2000:]}')
+    env = {'DATA_DIR': str(data_dir), 'ENV': 'test', 'OFFLINE_PACE_SECONDS': '0', 'LOG_JSON': 'false',
+           **(extra_env or {})}  # fmt: skip
+    proc = start_process(['main.py'], port, env, data_dir.parent / f'app-{port}.log')
+    return LiveApp(proc.url, data_dir, proc.process, proc.log)
 
 
 def stop_app(app: LiveApp) -> None:
-    app.process.terminate()
-    try:
-        app.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        app.process.kill()
+    stop_process(LiveProcess(app.url, app.process, app.log))
 
 
 @pytest.fixture
