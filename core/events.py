@@ -268,12 +268,16 @@ class EventLog:
             await self.publish(job_id, seq)
 
     async def publish(self, job_id: UUID, seq: int) -> None:
-        """Wake the followers of a job. A failure is logged, not raised: the events are stored
-        and followers re-read on their resync timeout."""
+        """Wake the followers of a job."""
+        await self.announce(build_topic(job_id), seq)
+
+    async def announce(self, topic: str, seq: int = 1) -> None:
+        """Publish on any topic (e.g. a control signal such as a cancel). A failure is logged, not raised:
+        what matters is stored, and listeners re-read on their resync timeout."""
         try:
-            await self._notifier.publish(build_topic(job_id), seq)
+            await self._notifier.publish(topic, seq)
         except Exception:  # noqa: BLE001 — a wake-up must never fail a committed write
-            logger.warning('could not announce events of job %s up to seq %s', job_id, seq, exc_info=True)
+            logger.warning('could not announce %s up to seq %s', topic, seq, exc_info=True)
 
     # ── reading ──
 

@@ -19,6 +19,11 @@ from core.ports import JobQueue
 KILL_SWITCH_MESSAGE = 'Autonomous builds are switched off by your administrator right now. Try again later.'
 
 
+def cancel_topic(job_id: uuid.UUID) -> str:
+    """Where a running build listens for its founder's cancel."""
+    return f'cancel:{job_id}'
+
+
 async def get_build(session: AsyncSession, *, user: User, job_id: uuid.UUID | str) -> BuildJob:
     """The build if it belongs to `user`; NotFound otherwise (missing and foreign look the same)."""
     try:
@@ -105,7 +110,7 @@ async def _check_can_build(session: AsyncSession, project: Project, kind: str) -
 
 
 async def request_cancel(session: AsyncSession, *, user: User, job_id: uuid.UUID | str, events: EventLog) -> BuildJob:
-    """Queued, resting or waiting builds end at once; a running one is stopped by its runner at the next step."""
+    """Queued, resting or waiting builds end at once; a running one is stopped by its runner (pushed, not polled)."""
     job = await get_build(session, user=user, job_id=job_id)
     state = BuildState(job.state)
     if state in TERMINAL:
@@ -113,6 +118,7 @@ async def request_cancel(session: AsyncSession, *, user: User, job_id: uuid.UUID
     if state in RUNNING:
         job.cancel_requested = True
         await session.commit()
+        await events.announce(cancel_topic(job.id))  # the runner stops at once, in whichever process it runs
         return job
     await session.commit()  # release our read before the transition takes the row lock
     return await transition(events, job.id, BuildState.CANCELLED, reason='Cancelled by the founder')

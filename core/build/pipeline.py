@@ -20,6 +20,7 @@ from core.agent.tools import default_tools
 from core.agent.tools.base import ToolContext
 from core.budget import cost_microdollars
 from core.build.context import system_prompt_for
+from core.build.jobs import cancel_topic
 from core.build.logs import LogBuffer, Redactor
 from core.build.screenshots import capture_and_publish
 from core.build.snapshots import restore_latest, save_snapshot
@@ -40,10 +41,6 @@ STAGE_SENTENCES = {
     BuildState.DEPS: 'Installing what the app needs',
     BuildState.CHECKS: 'Starting the app and checking it works',
 }
-
-
-def cancel_topic(job_id: uuid.UUID) -> str:
-    return f'cancel:{job_id}'
 
 
 @dataclass
