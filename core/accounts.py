@@ -201,11 +201,6 @@ async def user_for_token(session: AsyncSession, secret: str) -> User | None:
     return await active_user(session, token.user_id)
 
 
-async def list_api_tokens(session: AsyncSession, *, user: User) -> list[ApiToken]:
-    query = select(ApiToken).where(ApiToken.user_id == user.id, col(ApiToken.revoked).is_(False))
-    return list((await session.exec(query.order_by(col(ApiToken.created_at)))).all())
-
-
 async def revoke_api_token(session: AsyncSession, *, user: User, token_id: uuid.UUID) -> None:
     token = await session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:

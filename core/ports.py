@@ -138,6 +138,7 @@ class Sandbox(Protocol):
 
 class SandboxProvider(Protocol):
     name: str  # local | e2b
+    apps_survive_restart: bool  # False: a restart stops every running preview (local processes die with us)
 
     async def create(self, *, key: str) -> Sandbox: ...
 
@@ -222,6 +223,10 @@ class LLM(Protocol):
     ) -> LLMReply: ...
 
     async def healthy(self) -> bool: ...
+
+    async def aclose(self) -> None:
+        """Release connections (shutdown)."""
+        ...
 
 
 # ── screenshots, queue ────────────────────────────────────────────────────────────────────────

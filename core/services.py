@@ -63,9 +63,7 @@ class Services:
             await ensure_default_tiers(session)
 
     async def close(self) -> None:
-        close_llm = getattr(self.llm, 'aclose', None)  # network adapters hold an HTTP client
-        if close_llm is not None:
-            await close_llm()
+        await self.llm.aclose()
         await self.sandboxes.close()
         await self.screenshotter.close()
         await self.notifier.close()

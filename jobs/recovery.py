@@ -43,7 +43,7 @@ async def requeue_stale_builds(services: Services, *, sole_executor: bool) -> in
 async def mark_previews_paused(services: Services) -> int:
     """A local sandbox's apps die with the process that ran them: after a restart their previews are
     paused (the founder presses Resume), not "running" behind a dead port."""
-    if services.sandboxes.name != 'local':
+    if services.sandboxes.apps_survive_restart:
         return 0
     stmt = update(BuildJob).where(col(BuildJob.preview_state) == 'running').values(preview_state='paused')
     async with transaction(services.sessions) as session:

@@ -76,6 +76,7 @@ class LocalSandboxProvider:
     """Creates and reattaches workspaces under DATA_DIR/workspaces/<key>."""
 
     name = 'local'
+    apps_survive_restart = False  # the apps are our child processes
 
     def __init__(self, settings: Settings, *, use_bwrap: bool | None = None) -> None:
         self.settings = settings

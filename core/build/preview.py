@@ -64,12 +64,3 @@ async def resume_preview(
     job.preview_url, job.preview_state = url, 'running'
     await session.commit()
     return job
-
-
-async def pause_preview(session: AsyncSession, *, job: BuildJob, sandboxes: SandboxProvider) -> None:
-    """Stop a READY build's app to save resources; `resume_preview` brings it back."""
-    sandbox = await sandboxes.connect(job.sandbox_id) if job.sandbox_id else None
-    if sandbox is not None:
-        await sandbox.pause()
-    job.preview_state = 'paused' if sandbox else 'expired'
-    await session.commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.build.states import RUNNING, BuildState, IllegalTransition, transition
@@ -65,13 +65,3 @@ async def claim_next(sessions: SessionFactory, events: EventLog) -> uuid.UUID | 
         except IllegalTransition:
             continue  # someone else claimed or cancelled it meanwhile
     return None
-
-
-async def queued_count(session: AsyncSession) -> int:
-    return int(
-        (
-            await session.exec(
-                select(func.count()).select_from(BuildJob).where(BuildJob.state == BuildState.QUEUED.value)
-            )
-        ).one()
-    )

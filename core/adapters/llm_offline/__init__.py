@@ -73,6 +73,9 @@ class OfflineLLM:
     async def healthy(self) -> bool:
         return True
 
+    async def aclose(self) -> None:
+        return None  # nothing to release: no network
+
     def _structured(self, tool: str, system: str, messages: list[dict[str, Any]], model: str) -> LLMReply:
         try:
             journey = importlib.import_module(JOURNEY_MODULE)
