@@ -106,6 +106,11 @@ async def test_three_panels_on_desktop_stacked_on_phone_and_docs_sanitised(
     assert abs(feed['y'] - shot['y']) < 40 and abs(shot['y'] - docs['y']) < 80
     await page.screenshot(path=str(tmp_path / 'build-desktop.png'), full_page=True)
 
+    # The clocks count in the browser, with no message from the server.
+    elapsed = page.get_by_text(re.compile(r'^Elapsed \d'))
+    first = await elapsed.inner_text()
+    await expect(elapsed).not_to_have_text(first, timeout=5_000)
+
     # The feature list's raw HTML was sanitised: no script ran, no handler attribute survived.
     assert await page.locator('.docs-body img[onerror]').count() == 0
     assert await page.locator('.docs-body script').count() == 0

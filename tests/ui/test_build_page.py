@@ -15,12 +15,13 @@ from nicegui import app, ui
 from nicegui.testing import User
 from sqlmodel import select
 
-from core.events import Escalated, Healing, Sleeping
+from core.events import Escalated, Healing, Narration, Sleeping
 from core.models import BuildJob, Project
 from core.models import User as Account
 from core.services import Services
 from tests.fixtures import recorded_build as rec
 from tests.ui.conftest import PASSWORD, log_out
+from ui.components.activity_feed import MAX_ENTRIES, ActivityFeed
 
 
 @pytest.fixture(autouse=True)
@@ -234,6 +235,29 @@ async def test_ten_thousand_log_lines_stay_capped(user: User, db) -> None:  # ty
     assert isinstance(log, ui.log)
     assert len(log.default_slot.children) == 500
     assert log.default_slot.children[-1].text == 'log line 9999'
+
+
+async def test_feed_keeps_the_newest_entries_on_top_and_drops_the_oldest(user: User, db) -> None:  # type: ignore[no-untyped-def]
+    project, job = await founder_with_build(user, db)
+    steps = [Narration(job_id=job.id, text=f'Step {n:04d} of the build') for n in range(1, 451)]
+    await services().events.append_many(steps[:440])
+    await user.open(f'/projects/{project.id}/build')
+    await services().events.append_many(steps[440:])  # live, on top of the replay
+    await user.should_see('Step 0450 of the build')
+    feed = user.find(marker='activity-feed').elements.pop()
+    assert isinstance(feed, ActivityFeed)
+    shown = [entry.text for entry in feed.entries]
+    assert shown[:3] == ['Step 0450 of the build', 'Step 0449 of the build', 'Step 0448 of the build']
+    assert MAX_ENTRIES - 20 < len(shown) <= MAX_ENTRIES  # the oldest block of entries went
+    assert shown == sorted(shown, reverse=True)
+    await user.should_not_see('Step 0001 of the build')
+
+
+async def test_clocks_show_the_time_building_and_left_to_rest(user: User, db) -> None:  # type: ignore[no-untyped-def]
+    project, job = await founder_with_build(user, db, started_at=datetime.now(UTC) - timedelta(minutes=3, seconds=5))
+    await user.open(f'/projects/{project.id}/build')
+    await user.should_see('Elapsed 3m 0')  # counted on in the browser (ui/components/clock.js)
+    await user.should_see('I am working on your app for 3m 0')
 
 
 async def test_reload_replays_everything_from_the_start(user: User, db) -> None:  # type: ignore[no-untyped-def]

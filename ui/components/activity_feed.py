@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from nicegui import ui
 
@@ -30,7 +31,9 @@ from core.events import (
     ToolResult,
     Waking,
 )
-from ui.components.stage_bar import RUNNING, now
+from ui.components.clock import now
+from ui.components.newest_first import NewestFirst
+from ui.components.stage_bar import RUNNING
 from ui.live import SeqGuard
 
 STAGE_SENTENCES = {
@@ -49,9 +52,29 @@ REASSURANCE = (
     (120, 'Still working — bigger apps take a few minutes.'),
     (300, 'Almost there — I am being thorough so the first version really works.'),
 )
+E = TypeVar('E', bound=ui.element)
 MAX_ENTRIES = 400  # the feed keeps the newest; the full story stays in the event log
 LOG_LINES_SHOWN = 500
 DETAIL_CHARS = 2000
+
+
+# An entry is one element: the icon and the time are drawn from its data attributes by CSS. Four
+# elements (and Tailwind classes for each) made every entry several times dearer for the browser.
+FEED_CSS = """
+.cf-entry { display: flex; align-items: flex-start; gap: .5rem; width: 100%; font-size: .875rem; line-height: 1.25rem; }
+.cf-entry::before { content: attr(data-icon) / ""; font: 18px/1.25rem "Material Icons"; font-feature-settings: "liga";
+  color: #94a3b8; flex: none; user-select: none; }
+.cf-entry::after { content: attr(data-at); margin-left: auto; flex: none; padding-left: .5rem; font-size: .75rem;
+  color: #94a3b8; font-variant-numeric: tabular-nums; }
+summary.cf-entry { cursor: pointer; }
+"""
+
+
+def _entry(text: str, icon: str, at: str, tag: str = 'div') -> ui.label:
+    entry = ui.label(text).classes('cf-entry')
+    entry.tag = tag
+    entry.props.update({'data-icon': icon, 'data-at': at})
+    return entry
 
 
 def _clip(text: str) -> str:
@@ -71,14 +94,16 @@ class ActivityFeed(SeqGuard, ui.card):
         self._pending: deque[tuple[str, str]] = deque(maxlen=LOG_LINES_SHOWN)
         self._flush_scheduled = False
         self.classes('w-full p-3 gap-2 activity-feed').mark('activity-feed')
+        ui.add_css(FEED_CSS)
         with self:
             with ui.row().classes('w-full items-center justify-between'):
                 ui.label('Activity').classes('text-lg font-semibold')
                 ui.switch('Verbose', on_change=lambda e: self.set_verbose(bool(e.value))).mark('verbose-toggle')
-            # contain: a new entry re-lays out this scroll box only, not the whole page
-            self.entries = ui.column().classes('w-full gap-1 max-h-[32rem] overflow-y-auto').style('contain: content')
-            with self.entries:
-                self.empty = ui.label('Updates appear here as I work.').classes('text-sm text-slate-500')
+            self.empty = ui.label('Updates appear here as I work.').classes('text-sm text-slate-500')
+            # `contain`: a new entry re-lays out this scroll box only, not the whole page
+            self.entries = NewestFirst(
+                cap=MAX_ENTRIES, box_classes='w-full gap-1 max-h-[32rem] overflow-y-auto', box_style='contain: content'
+            )
             with ui.expansion('Technical details', icon='terminal').classes('w-full text-sm').mark('tech-details'):
                 self.log_count_label = (
                     ui.label('No log output yet.').classes('text-xs text-slate-500').mark('log-count')
@@ -142,37 +167,26 @@ class ActivityFeed(SeqGuard, ui.card):
 
     # ── entries ──
 
-    def _add(self, text: str, *, icon: str, at: datetime, verbose: bool = False) -> ui.row:
-        self.empty.set_visibility(False)
-        with self.entries:
-            row = (
-                ui.row()
-                .classes('w-full items-start gap-2 flex-nowrap')
-                .mark('verbose-entry' if verbose else 'feed-entry')
-            )
-            with row:
-                ui.icon(icon, size='18px').classes('text-slate-400 mt-0.5')
-                ui.label(text).classes('text-sm grow')
-                ui.label(at.strftime('%H:%M:%S')).classes('text-xs text-slate-400 tabular-nums')
-        self._place(row, verbose)
-        return row
+    def _add(self, text: str, *, icon: str, at: datetime, verbose: bool = False) -> ui.label:
+        def entry() -> ui.label:
+            return _entry(text, icon, at.strftime('%H:%M:%S')).mark('verbose-entry' if verbose else 'feed-entry')
+
+        return self._place(entry, verbose)
 
     def _add_call(self, event: ToolCalled) -> None:
-        self.empty.set_visibility(False)
-        with self.entries:
-            with (
-                ui.expansion(event.label, icon='build')
-                .classes('w-full text-sm')
-                .props('dense')
-                .mark('verbose-entry') as entry
-            ):
-                entry.props['caption'] = f'{event.tool} · {event.at.strftime("%H:%M:%S")}'
-                with ui.column().classes('w-full gap-1') as body:
+        # Native <details>, not ui.expansion: a component per tool call would be re-rendered with every
+        # entry added to its block.
+        def entry() -> ui.element:
+            with ui.element('details').classes('w-full').mark('verbose-entry') as details:
+                _entry(event.label, 'build', f'{event.tool} · {event.at.strftime("%H:%M:%S")}', tag='summary')
+                with ui.column().classes('w-full gap-1 pl-7 pt-1') as body:
                     ui.label('Input').classes('text-xs font-semibold text-slate-500')
                     ui.label(_clip(json.dumps(event.input, indent=2, ensure_ascii=False))).classes(
                         'text-xs font-mono whitespace-pre-wrap break-all'
                     )
-        self.calls[event.call_id] = body
+            self.calls[event.call_id] = body
+            return details
+
         self._place(entry, True)
 
     def _add_result(self, event: ToolResult) -> None:
@@ -183,20 +197,19 @@ class ActivityFeed(SeqGuard, ui.card):
             ui.label('Output' if event.ok else 'Output (failed)').classes('text-xs font-semibold text-slate-500')
             ui.label(_clip(event.output) or '(no output)').classes('text-xs font-mono whitespace-pre-wrap break-all')
 
-    def _place(self, element: ui.element, verbose: bool) -> None:
-        element.move(self.entries, target_index=0)
-        if verbose:
-            element.set_visibility(self.verbose)
-        children = self.entries.default_slot.children
-        while len(children) > MAX_ENTRIES + 1:  # +1: the empty-state label
-            oldest = children[-1] if children[-1] is not self.empty else children[-2]
-            self.entries.remove(oldest)
+    def _place(self, entry: Callable[[], E], verbose: bool) -> E:
+        if self.empty.visible:
+            self.empty.set_visibility(False)
+        element = self.entries.add(entry)
+        if verbose and not self.verbose:
+            element.set_visibility(False)
+        return element
 
     def set_verbose(self, on: bool) -> None:
         self.verbose = on
-        for child in self.entries:
-            if 'verbose-entry' in child._markers:
-                child.set_visibility(on)
+        for entry in self.entries:
+            if 'verbose-entry' in entry._markers:
+                entry.set_visibility(on)
 
     # ── reassurance ──
 

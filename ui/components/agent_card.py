@@ -7,7 +7,8 @@ from datetime import datetime
 from nicegui import ui
 
 from core.events import BuildDone, BuildEvent, Escalated, Resumed, Sleeping, StageChanged, Waking
-from ui.components.stage_bar import RUNNING, format_duration, now
+from ui.components.clock import LiveClock
+from ui.components.stage_bar import RUNNING
 from ui.live import SeqGuard
 
 LOOKS = {  # mode → (icon, colour, title)
@@ -44,7 +45,9 @@ class AgentCard(SeqGuard, ui.card):
             with ui.row().classes('items-center gap-2'):
                 self.icon = ui.icon('construction', size='28px')
                 self.title = ui.label().classes('text-lg font-semibold').mark('agent-state')
-            self.detail = ui.label().classes('text-sm text-slate-600 dark:text-slate-300 whitespace-pre-line')
+            detail_classes = 'text-sm text-slate-600 dark:text-slate-300 whitespace-pre-line'
+            self.detail = ui.label().classes(detail_classes)
+            self.clock = LiveClock().classes(detail_classes)
             self.options = ui.column().classes('gap-1 w-full')
         self._render()
 
@@ -80,7 +83,7 @@ class AgentCard(SeqGuard, ui.card):
         self.options.clear()
         if self.mode == 'needs_input' and self.escalation is not None:
             self._render_escalation(self.escalation)
-        self.tick()
+        self._render_detail()
 
     def _render_escalation(self, escalation: Escalated) -> None:
         with self.options:
@@ -92,20 +95,28 @@ class AgentCard(SeqGuard, ui.card):
                 for option in escalation.options:
                     ui.chip(option, icon='arrow_right').props('outline').mark('escalation-option')
 
-    def tick(self) -> None:
-        """Refresh the time-dependent sentence from the local clock."""
-        self.detail.set_text(self._detail())
+    def _render_detail(self) -> None:
+        """Building and resting tell the time (counted in the browser); the other modes a sentence."""
+        timed = self.mode in {'building', 'resting'}
+        self.clock.set_visibility(timed)
+        self.detail.set_visibility(not timed)
+        if self.mode == 'building':
+            working = 'I am working on your app'
+            self.clock.set(since=self.started_at, before=f'{working} for ', after='.', idle=f'{working}.')
+        elif self.mode == 'resting':
+            spent = "Today's budget is spent."
+            self.clock.set(
+                until=self.wake_at,
+                countdown=True,
+                before=f'{spent} Back to work in ',
+                after='.',
+                done=f'{spent} Back to work any moment now.',
+                idle=f'{spent} I will pick up again automatically.',
+            )
+        else:
+            self.detail.set_text(self._detail())
 
     def _detail(self) -> str:
-        if self.mode == 'building':
-            spent = f' for {format_duration((now() - self.started_at).total_seconds())}' if self.started_at else ''
-            return f'I am working on your app{spent}.'
-        if self.mode == 'resting':
-            if self.wake_at is None:
-                return "Today's budget is spent; I will pick up again automatically."
-            left = (self.wake_at - now()).total_seconds()
-            when = f'in {format_duration(left)}' if left > 0 else 'any moment now'
-            return f"Today's budget is spent. Back to work {when}."
         if self.mode == 'needs_input':
             return self.escalation.problem if self.escalation else 'I am stuck and need a decision from you.'
         if self.mode == 'error':

@@ -9,7 +9,7 @@ from typing import Any
 from nicegui import ui
 
 from core.models import BuildJob
-from ui.components.stage_bar import format_duration
+from ui.components.clock import format_duration
 
 Action = Callable[[], Awaitable[None]]
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from nicegui import ui
 
 from core.events import BuildDone, BuildEvent, Healing, StageChanged
+from ui.components.clock import LiveClock, Pulse
 from ui.live import SeqGuard
 
 STAGES = (
@@ -30,28 +31,6 @@ STATUS = {
 }
 
 
-def format_duration(seconds: float) -> str:
-    """'45s', '3m 05s', '1h 02m'."""
-    seconds = max(0, int(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f'{hours}h {minutes:02d}m'
-    return f'{minutes}m {secs:02d}s' if minutes else f'{secs}s'
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-# A stepped blink, not a 60 fps spin: the current stage is visibly alive, yet the browser repaints it
-# only twice per cycle (a continuous spin kept Chromium's CPU busy when many builds are watched).
-WORKING_CSS = """
-@keyframes cf-working { 0% { opacity: 1 } 50% { opacity: .3 } }
-.cf-working { animation: cf-working 1.2s steps(1, end) infinite; }
-"""
-
-
 class StageBar(SeqGuard, ui.card):
     """Five named stages; the current one blinks. Follows `build.stage.changed`, `agent.healing`, `build.done`."""
 
@@ -64,7 +43,6 @@ class StageBar(SeqGuard, ui.card):
         queue_position: int | None = None,
     ) -> None:
         super().__init__()
-        ui.add_css(WORKING_CSS)
         self.state = state
         self.stage = state if state in STAGE_INDEX else ('SCAFFOLD' if state in {'STARTING', 'QUEUED'} else '')
         self.started_at, self.finished_at, self.queue_position = started_at, finished_at, queue_position
@@ -76,16 +54,16 @@ class StageBar(SeqGuard, ui.card):
                 self.status = ui.label().mark('stage-status')
                 self.healing = ui.label().classes('text-amber-700 font-medium').mark('healing')
                 self.healing.set_visibility(False)
-                self.elapsed = ui.label().classes('ml-auto tabular-nums').mark('elapsed')
+                self.elapsed = LiveClock().classes('ml-auto tabular-nums').mark('elapsed')
         self._render()
-        self.tick()
 
     @staticmethod
-    def _step(label: str) -> tuple[ui.icon, ui.label]:
+    def _step(label: str) -> tuple[Pulse, ui.icon, ui.label]:
         with ui.row().classes('items-center gap-1 px-2 py-1 rounded-full bg-slate-100 dark:bg-slate-800'):
-            icon = ui.icon('radio_button_unchecked', size='18px')
+            with Pulse() as pulse:
+                icon = ui.icon('radio_button_unchecked', size='18px')
             text = ui.label(label).classes('text-sm')
-        return icon, text
+        return pulse, icon, text
 
     def apply(self, event: BuildEvent) -> None:
         if not self.fresh(event):
@@ -116,13 +94,16 @@ class StageBar(SeqGuard, ui.card):
 
     def _render(self) -> None:
         current = STAGE_INDEX.get(self.stage, -1)
-        for i, (icon, text) in enumerate(self.steps):
-            name, color, spin = self._look(i, current)
+        for i, (pulse, icon, text) in enumerate(self.steps):
+            name, color, working = self._look(i, current)
             icon.name = name
-            icon.classes(replace=f'{color} {"cf-working" if spin else ""}'.strip())
+            icon.classes(replace=color)
             icon.update()
+            pulse.set_active(working)
             text.classes(replace='text-sm font-semibold' if i == current else 'text-sm')
         self.status.set_text(self._status_text())
+        word = 'Took' if self.finished_at else 'Elapsed'
+        self.elapsed.set(since=self.started_at, until=self.finished_at, before=f'{word} ')
 
     def _look(self, i: int, current: int) -> tuple[str, str, bool]:
         if self.state == 'READY' or i < current:
@@ -145,12 +126,3 @@ class StageBar(SeqGuard, ui.card):
         if self.state in STATUS:
             return STATUS[self.state]
         return dict(STAGES).get(self.state, self.state.replace('_', ' ').capitalize())
-
-    def tick(self) -> None:
-        """Update the elapsed label (local clock only: no data is fetched)."""
-        if self.started_at is None:
-            self.elapsed.set_text('')
-            return
-        end = self.finished_at or now()
-        word = 'Took' if self.finished_at else 'Elapsed'
-        self.elapsed.set_text(f'{word} {format_duration((end - self.started_at).total_seconds())}')

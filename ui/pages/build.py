@@ -1,8 +1,8 @@
 """The live build page (UI-1 … UI-8, B-6, B-9): `/projects/{id}/build` (latest build) and `/builds/{id}`.
 
 The page is drawn once from the job row, then every change arrives as a build event pushed by the
-server (`ui.live.follow`). The only timer ticks local clocks (elapsed time, countdown, reassurance);
-nothing on this page polls the database.
+server (`ui.live.follow`). Clocks (elapsed time, countdown) tick in the browser; the one server timer
+checks, from the local clock, whether the feed owes the founder a reassurance. Nothing polls the database.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from ui.components.preview import PreviewPane
 from ui.components.snapshot import LiveSnapshot
 from ui.components.stage_bar import TERMINAL, StageBar
 from ui.pages.project import not_found, owned_project
+
+REASSURANCE_CHECK_SECONDS = 5.0  # reassurance is due at 2 and 5 minutes: this is close enough
 
 
 class BuildView:
@@ -51,7 +53,7 @@ class BuildView:
             self._panels()
         if job.state in TERMINAL:
             self._show_result(job)
-        ui.timer(1.0, self._tick)
+        ui.timer(REASSURANCE_CHECK_SECONDS, self.feed.tick)  # clocks tick in the browser (ui.components.clock)
         live.follow(
             self.svc,
             job.id,
@@ -115,12 +117,6 @@ class BuildView:
                 with ui.column().classes('w-full max-lg:hidden') as docs_box:
                     self.docs = DocsPanel(app_name=self.project.title)
                 toggle.on_click(lambda: docs_box.classes(toggle='max-lg:hidden'))
-
-    def _tick(self) -> None:
-        # Local clocks only (elapsed, countdown, reassurance): no data is read here.
-        self.stage.tick()
-        self.agent.tick()
-        self.feed.tick()
 
     # ── following the end of the build ──
 

@@ -1,0 +1,58 @@
+"""SQLite writers of one process take turns (core.db.SQLiteWriterTurns): none fails, none blocks the loop."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import text
+
+from core.models import Tier
+
+
+def tier(name: str) -> Tier:
+    return Tier(name=name, label=name, token_allowance=1)
+
+
+async def add_tier(sessions, name: str, done: list[str]) -> None:  # type: ignore[no-untyped-def]
+    async with sessions() as session:
+        session.add(tier(name))
+        await session.commit()
+    done.append(name)
+
+
+async def test_writers_wait_for_an_open_write_transaction_without_blocking_the_loop(sqlite_session_factory) -> None:  # type: ignore[no-untyped-def]
+    sessions = sqlite_session_factory
+    done: list[str] = []
+    async with sessions() as holder:
+        holder.add(tier('first'))
+        await holder.flush()  # the holder now has the write turn, until it commits
+        waiting = [asyncio.create_task(add_tier(sessions, f'w{n}', done)) for n in range(5)]
+        ticks = 0
+        for _ in range(10):  # the loop keeps running while the writers wait for their turn
+            await asyncio.sleep(0.02)
+            ticks += 1
+        assert ticks == 10
+        assert done == []  # nobody wrote past the open transaction
+        await holder.commit()
+    await asyncio.wait_for(asyncio.gather(*waiting), 10)
+    assert sorted(done) == [f'w{n}' for n in range(5)]
+    async with sessions() as session:
+        assert (await session.execute(text('select count(*) from tiers'))).scalar_one() == 6
+
+
+async def test_a_failed_write_hands_the_turn_on(sqlite_session_factory) -> None:  # type: ignore[no-untyped-def]
+    sessions = sqlite_session_factory
+    done: list[str] = []
+    await add_tier(sessions, 'taken', done)
+    try:
+        await add_tier(sessions, 'taken', done)  # the name is taken: the insert fails
+    except Exception:  # noqa: BLE001 — the failure itself is not what is tested
+        pass
+    await asyncio.wait_for(add_tier(sessions, 'next', done), 5)
+    assert done == ['taken', 'next']
+
+
+async def test_many_concurrent_writers_all_succeed(sqlite_session_factory) -> None:  # type: ignore[no-untyped-def]
+    done: list[str] = []
+    await asyncio.gather(*(add_tier(sqlite_session_factory, f'u{n}', done) for n in range(40)))
+    assert len(done) == 40

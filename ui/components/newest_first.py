@@ -1,0 +1,67 @@
+"""A newest-first list that stays cheap to update however long it grows (the activity feed's entries).
+
+When an element's children change, NiceGUI's client re-renders the nearest Vue component that encloses
+the element, and every component below it. In a flat list of N entries each new entry therefore costs
+N entries of rendering in the browser (and with 20 builds watched, the CPU it starves pushes back
+every page's updates). Here the entries live in blocks of `block`, each behind its own component: a
+new entry re-renders its block only, and a new block (one per `block` entries) re-renders the blocks
+once. The oldest block is dropped once the list holds more than `cap` entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+from nicegui import ui
+
+E = TypeVar('E', bound=ui.element)
+BLOCK = 20
+
+
+def _boundary() -> ui.element:
+    """A Vue component with a plain div inside: changes to that div re-render from here down only."""
+    return ui.element('q-list').classes('w-full').props('role=none')
+
+
+class NewestFirst(ui.element):
+    """Entries newest on top, in the box `box_classes` styles (scrolling, gaps)."""
+
+    def __init__(self, *, cap: int, block: int = BLOCK, box_classes: str = '', box_style: str = '') -> None:
+        super().__init__('q-list')  # the boundary for adding blocks: nothing above re-renders
+        self.cap, self.block = cap, block
+        self.classes('w-full').props('role=none')
+        with self:
+            self.box = ui.column().classes(box_classes).style(box_style)
+        self._blocks: list[ui.column] = []  # newest first; each inside its own boundary
+
+    def add(self, build: Callable[[], E]) -> E:
+        """Create an entry with `build` and put it on top."""
+        holder = self._open_block()
+        with holder:
+            entry = build()
+        entry.move(holder, target_index=0)
+        self._trim()
+        return entry
+
+    def __iter__(self) -> Iterator[ui.element]:
+        """The entries, newest first."""
+        for holder in self._blocks:
+            yield from holder
+
+    def __len__(self) -> int:
+        return sum(len(holder.default_slot.children) for holder in self._blocks)
+
+    def _open_block(self) -> ui.column:
+        if self._blocks and len(self._blocks[0].default_slot.children) < self.block:
+            return self._blocks[0]
+        with self.box, _boundary() as boundary:
+            holder = ui.column().classes('w-full gap-1')
+        boundary.move(self.box, target_index=0)
+        self._blocks.insert(0, holder)
+        return holder
+
+    def _trim(self) -> None:
+        while len(self) > self.cap and len(self._blocks) > 1:
+            oldest = self._blocks.pop()
+            self.box.remove(oldest.parent_slot.parent)
