@@ -39,15 +39,14 @@ class NewestFirst(ui.element):
         """Create an entry with `build` and put it on top."""
         holder = self._open_block()
         with holder:
-            entry = build()
-        entry.move(holder, target_index=0)
+            entry = build()  # appended: a block shows its entries in reverse (see _open_block)
         self._trim()
         return entry
 
     def __iter__(self) -> Iterator[ui.element]:
         """The entries, newest first."""
         for holder in self._blocks:
-            yield from holder
+            yield from reversed(list(holder))
 
     def __len__(self) -> int:
         return sum(len(holder.default_slot.children) for holder in self._blocks)
@@ -55,8 +54,10 @@ class NewestFirst(ui.element):
     def _open_block(self) -> ui.column:
         if self._blocks and len(self._blocks[0].default_slot.children) < self.block:
             return self._blocks[0]
+        # The newest entry goes last in the DOM and shows first: adding at the end leaves the earlier
+        # entries' positions (and so their styles) alone, where inserting at the top invalidated them all.
         with self.box, _boundary() as boundary:
-            holder = ui.column().classes('w-full gap-1')
+            holder = ui.column().classes('w-full gap-1').style('flex-direction: column-reverse')
         boundary.move(self.box, target_index=0)
         self._blocks.insert(0, holder)
         return holder
