@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, exc
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.util import await_only
 from sqlalchemy.util.concurrency import in_greenlet
@@ -17,14 +17,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 SessionFactory = async_sessionmaker[AsyncSession]
 
 
-def make_engine(url: str) -> AsyncEngine:
-    """One engine per process. SQLite gets WAL + a busy timeout so readers never block writers."""
+def make_engine(url: str, *, writer_turns: bool = True) -> AsyncEngine:
+    """One engine per process. SQLite gets WAL + a busy timeout so readers never block writers, and
+    its writers take turns (`writer_turns=False` only for the benchmark's comparison)."""
     if url.startswith('sqlite'):
         # Each aiosqlite connection owns a thread, started on the event loop when the connection opens: keep
         # enough of them pooled that busy builds reuse connections instead of starting threads.
         engine = create_async_engine(url, connect_args={'timeout': 30}, pool_size=30, max_overflow=30)
         event.listen(engine.sync_engine, 'connect', _sqlite_pragmas)
-        SQLiteWriterTurns().attach(engine)
+        if writer_turns:
+            SQLiteWriterTurns().attach(engine)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
@@ -42,12 +44,13 @@ class SQLiteWriterTurns:
     """Writers of one process take turns on an asyncio lock instead of in SQLite's busy handler.
 
     SQLite lets one connection write at a time; another writer gets SQLITE_BUSY and its busy handler
-    sleeps 1, 2, 5, 10, 15, 20, 25… ms between tries. With 20 builds appending events at once those
-    sleeps piled up to p99 111 ms per append (p50 5.7 ms). Here a connection waits for its turn before
-    its first write statement and hands the turn on when its transaction ends, so the next writer starts
-    at once. SQLAlchemy runs these event hooks in a greenlet on the event loop, so the wait is awaited
-    (`await_only`), never blocking the loop. A turn not given within SQLite's own timeout is not waited
-    for any longer: SQLite then decides, as it would without this. Readers never wait (WAL).
+    sleeps 1, 2, 5, 10, 15, 20, 25… ms between tries, so under many writers the unlucky ones sleep long
+    (bench/bench_sqlite_writers.py: 40 writers, max 536 ms per append; with turns 140 ms). Here a
+    connection waits for its turn before its first write statement and is handed it, in order, as soon
+    as the previous writer's transaction has ended. SQLAlchemy runs these event hooks in a greenlet on
+    the event loop, so the wait is awaited (`await_only`), never blocking the loop. A turn not given
+    within SQLite's own timeout is not waited for any longer: SQLite then decides, as it would without
+    this. Readers never wait (WAL).
     """
 
     WRITES = ('INSERT', 'UPDATE', 'DELETE', 'REPLACE')
@@ -60,9 +63,11 @@ class SQLiteWriterTurns:
     def attach(self, engine: AsyncEngine) -> None:
         sync = engine.sync_engine
         event.listen(sync, 'before_cursor_execute', self._before_execute)
-        for name in ('commit', 'rollback'):
-            event.listen(sync, name, self._transaction_end)
-        event.listen(sync.pool, 'checkin', self._checked_in)  # a connection returned mid-transaction
+        # The turn is handed on when the connection goes back to the pool, which a session does once its
+        # commit or rollback has finished: handing it on at the `commit` event (before the COMMIT runs)
+        # sent the next writer straight into SQLite's busy handler.
+        event.listen(sync.pool, 'checkin', self._release)
+        event.listen(sync.pool, 'invalidate', self._release)
 
     def _before_execute(self, conn, _cursor, statement: str, *_args: Any) -> None:  # type: ignore[no-untyped-def]
         dbapi = conn.connection.dbapi_connection
@@ -72,17 +77,7 @@ class SQLiteWriterTurns:
             await_only(asyncio.wait_for(self._lock.acquire(), self.TIMEOUT))
             self._holder = dbapi
 
-    def _transaction_end(self, conn) -> None:  # type: ignore[no-untyped-def]
-        try:
-            dbapi = conn.connection.dbapi_connection
-        except exc.SQLAlchemyError:  # a broken transaction: the turn is handed on at checkin
-            return
-        self._release(dbapi)
-
-    def _checked_in(self, dbapi, _record) -> None:  # type: ignore[no-untyped-def]
-        self._release(dbapi)
-
-    def _release(self, dbapi: Any) -> None:
+    def _release(self, dbapi: Any, *_args: Any) -> None:
         if dbapi is not None and self._holder is dbapi:
             self._holder = None
             self._lock.release()
