@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.util import await_only
 from sqlalchemy.util.concurrency import in_greenlet
@@ -45,12 +45,12 @@ class SQLiteWriterTurns:
 
     SQLite lets one connection write at a time; another writer gets SQLITE_BUSY and its busy handler
     sleeps 1, 2, 5, 10, 15, 20, 25… ms between tries, so under many writers the unlucky ones sleep long
-    (bench/bench_sqlite_writers.py: 40 writers, max 536 ms per append; with turns 140 ms). Here a
-    connection waits for its turn before its first write statement and is handed it, in order, as soon
-    as the previous writer's transaction has ended. SQLAlchemy runs these event hooks in a greenlet on
-    the event loop, so the wait is awaited (`await_only`), never blocking the loop. A turn not given
-    within SQLite's own timeout is not waited for any longer: SQLite then decides, as it would without
-    this. Readers never wait (WAL).
+    (bench/bench_sqlite_writers.py). Here a connection waits for its turn before its first write
+    statement and hands it on, in order, when its transaction ends. (Handing it on later, at checkin,
+    doubled the median append under 20 builds: the turn then also covers the commit.) SQLAlchemy
+    runs these event hooks in a greenlet on the event loop, so the wait is awaited (`await_only`),
+    never blocking the loop. A turn not given within SQLite's own timeout is not waited
+    for any longer: SQLite then decides, as it would without this. Readers never wait (WAL).
     """
 
     WRITES = ('INSERT', 'UPDATE', 'DELETE', 'REPLACE')
@@ -63,11 +63,9 @@ class SQLiteWriterTurns:
     def attach(self, engine: AsyncEngine) -> None:
         sync = engine.sync_engine
         event.listen(sync, 'before_cursor_execute', self._before_execute)
-        # The turn is handed on when the connection goes back to the pool, which a session does once its
-        # commit or rollback has finished: handing it on at the `commit` event (before the COMMIT runs)
-        # sent the next writer straight into SQLite's busy handler.
-        event.listen(sync.pool, 'checkin', self._release)
-        event.listen(sync.pool, 'invalidate', self._release)
+        for name in ('commit', 'rollback'):
+            event.listen(sync, name, self._transaction_end)
+        event.listen(sync.pool, 'checkin', self._checked_in)  # a connection returned mid-transaction
 
     def _before_execute(self, conn, _cursor, statement: str, *_args: Any) -> None:  # type: ignore[no-untyped-def]
         dbapi = conn.connection.dbapi_connection
@@ -77,7 +75,17 @@ class SQLiteWriterTurns:
             await_only(asyncio.wait_for(self._lock.acquire(), self.TIMEOUT))
             self._holder = dbapi
 
-    def _release(self, dbapi: Any, *_args: Any) -> None:
+    def _transaction_end(self, conn) -> None:  # type: ignore[no-untyped-def]
+        try:
+            dbapi = conn.connection.dbapi_connection
+        except exc.SQLAlchemyError:  # a broken transaction: the turn is handed on at checkin
+            return
+        self._release(dbapi)
+
+    def _checked_in(self, dbapi, _record) -> None:  # type: ignore[no-untyped-def]
+        self._release(dbapi)
+
+    def _release(self, dbapi: Any) -> None:
         if dbapi is not None and self._holder is dbapi:
             self._holder = None
             self._lock.release()
