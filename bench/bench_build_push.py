@@ -4,13 +4,16 @@
    own DATA_DIR, REDIS_URL set), one founder signs up in Chromium and watches 1, then 20 builds (rows in
    CODE, one page each, one browser context). The bench appends a `Narration` with a unique text through
    an EventLog with a RedisNotifier (the product's cross-process path), noting `time.time()` just before;
-   a MutationObserver in the page notes `Date.now()` when the text enters the DOM.
+   a MutationObserver in the page notes `Date.now()` when the text enters the DOM. The page keeps its
+   notes until the round is over; the bench then collects them (no Playwright binding call per sample:
+   those cost the pages and the driver CPU in the very moments being measured).
    Where the time goes: the page also notes when the socket.io message carrying the text arrives, and the
    app process (started through this module's `--serve-app`, which wraps `main.py serve` with timing
    hooks and leaves the product code as it is) notes when ActivityFeed.apply got the event and when
    NiceGUI emitted it; its event loop is watched too. CPU used per process group is read from /proc.
-   Before measuring, the bench waits until Chromium is quiet after opening the pages (`settle`): the
-   first round after opening 20 build pages otherwise measured page loading (p50 275 ms, max 729 ms).
+   Before measuring, the bench waits until Chromium is quiet after opening the pages and again after
+   the warm-up entry on each page (`settle`): the first round otherwise measured page loading and the
+   warm-up's layout and paint (p50 94 ms, max 289 ms in that round alone).
 2. Baseline in the same run: a bare NiceGUI page (bench/_push_baseline_app.py) whose per-client task sets
    a label when the bench POSTs the text, observed the same way, with 1 and 20 pages.
 3. Event-loop lag while 20 offline builds run in one process (SQLite, in-process notifier, pace 0,
@@ -67,32 +70,37 @@ IDEA = 'A booking tool for dog groomers so owners can book a grooming slot onlin
 SEEN_TIMEOUT = 15.0  # a text not in the DOM by then counts as missing
 STALL_MS = 50.0  # a loop callback running longer than this is sampled and reported
 
-# Reports each bench text once, with the time the mutation carrying it was observed.
+# Notes, in the page, when each bench text first enters the DOM and when the socket.io message carrying
+# it arrived (Date.now()). The bench collects the notes after each round (`__benchTake`), so nothing
+# crosses to the bench while the page is being measured: a Playwright binding per mark cost the pages
+# and the driver CPU in the very moments measured.
 OBSERVER = """() => {
   if (window.__benchObserver) return;
   const re = /bench-[0-9a-f]{12}/g;
-  const reported = new Set();
-  const report = (text, at) => {
+  const marks = new Map();  // text → {dom, arrived}
+  const note = (text, what, at) => {
     for (const m of (text || '').matchAll(re)) {
-      if (!reported.has(m[0])) { reported.add(m[0]); window.__benchSeen(m[0], at); }
+      const mark = marks.get(m[0]) || {};
+      if (mark[what] === undefined) { mark[what] = at; marks.set(m[0], mark); }
     }
   };
   window.__benchObserver = new MutationObserver((records) => {
     const at = Date.now();
     for (const r of records) {
-      if (r.type === 'characterData') report(r.target.data, at);
-      else for (const n of r.addedNodes) report(n.textContent, at);
+      if (r.type === 'characterData') note(r.target.data, 'dom', at);
+      else for (const n of r.addedNodes) note(n.textContent, 'dom', at);
     }
   });
   window.__benchObserver.observe(document.body, {childList: true, subtree: true, characterData: true});
-  // When the socket.io message carrying the text arrived: splits server time from browser render time.
-  const arrived = new Set();
-  window.socket.onAny((_event, ...args) => {
-    const at = Date.now();
-    for (const m of JSON.stringify(args).matchAll(re)) {
-      if (!arrived.has(m[0])) { arrived.add(m[0]); window.__benchArrived(m[0], at); }
+  window.socket.onAny((_event, ...args) => note(JSON.stringify(args), 'arrived', Date.now()));
+  window.__benchTake = (texts) => {
+    const found = {};
+    for (const text of texts) {
+      const mark = marks.get(text);
+      if (mark && mark.dom !== undefined) { found[text] = mark; marks.delete(text); }
     }
-  });
+    return found;
+  };
 }"""
 
 
@@ -197,90 +205,77 @@ class Latencies:
 # ── what the browser saw ──────────────────────────────────────────────────────────────────────
 
 
-class Seen:
-    """Futures for the texts the bench is waiting for, resolved by the pages' observers (ms since epoch)."""
-
-    def __init__(self) -> None:
-        self._waiting: dict[str, asyncio.Future[float]] = {}
-        self._arriving: dict[str, float] = {}  # text → when its socket message arrived
-        self.arrived: dict[str, float] = {}
-
-    def expect(self, text: str) -> asyncio.Future[float]:
-        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        self._waiting[text] = future
-        self._arriving[text] = 0.0
-        return future
-
-    def report(self, text: str, at_ms: float) -> None:
-        future = self._waiting.pop(text, None)
-        if future is not None and not future.done():
-            future.set_result(float(at_ms))
-
-    def report_arrival(self, text: str, at_ms: float) -> None:
-        if self._arriving.pop(text, None) is not None:
-            self.arrived[text] = float(at_ms)
-
-
 def new_text() -> str:
     return f'bench-{uuid.uuid4().hex[:12]}'
 
 
 Trigger = Callable[[int, str], Awaitable[None]]  # (slot, text): make `text` appear on the page of `slot`
+COLLECT_EVERY = 0.05  # s between asking the pages for their notes, once a round's triggers are done
 
 
-async def one_sample(trigger: Trigger, seen: Seen, slot: int, result: Latencies) -> None:
-    text = new_text()
-    future = seen.expect(text)
-    marks = {'start': time.time() * 1000}  # the same wall clock as the browser's Date.now()
-    await trigger(slot, text)
-    marks['triggered'] = time.time() * 1000
-    try:
-        marks['dom'] = await asyncio.wait_for(future, SEEN_TIMEOUT)
-    except TimeoutError:
-        result.missing += 1
-        return
-    await asyncio.sleep(0)  # the binding calls arrive in page order: the message's report came first
-    arrived = seen.arrived.pop(text, None)
-    if arrived is not None:
-        marks['arrived'] = arrived
-    result.marks[text] = marks
+async def collect(pages: list[Page], sent: dict[int, dict[str, dict[str, float]]], result: Latencies) -> None:
+    """Wait for the pages' notes on the texts `sent` (slot → text → the bench's marks) and add them to
+    `result`; a text not in its page's DOM within SEEN_TIMEOUT counts as missing."""
+    deadline = time.monotonic() + SEEN_TIMEOUT
+    waiting = {slot: dict(texts) for slot, texts in sent.items() if texts}
+    while waiting and time.monotonic() < deadline:
+        await asyncio.sleep(COLLECT_EVERY)
+        notes = await asyncio.gather(*(pages[slot].evaluate('t => window.__benchTake(t)', list(texts))
+                                       for slot, texts in waiting.items()))  # fmt: skip
+        for (slot, texts), found in zip(list(waiting.items()), notes, strict=True):
+            for text, mark in found.items():
+                result.marks[text] = {**texts.pop(text), **mark}
+            if not texts:
+                del waiting[slot]
+    result.missing += sum(len(texts) for texts in waiting.values())
 
 
-async def warm_up(trigger: Trigger, seen: Seen, slots: int) -> None:
-    """One text per page first: sockets connected, followers subscribed, first-render costs paid."""
-    scratch = Latencies('warm-up')
-    await asyncio.gather(*(one_sample(trigger, seen, slot, scratch) for slot in range(slots)))
-    if scratch.missing:
-        raise RuntimeError(f'{scratch.missing} of {slots} pages never showed their warm-up text')
+async def one_round(trigger: Trigger, pages: list[Page], result: Latencies, spread: float) -> None:
+    """Each page's text triggered once, at a random moment within `spread` s, then collected."""
+    sent: dict[int, dict[str, dict[str, float]]] = {slot: {} for slot in range(len(pages))}
+
+    async def fire(slot: int) -> None:
+        await asyncio.sleep(random.uniform(0, spread))
+        text = new_text()
+        marks = {'start': time.time() * 1000}  # the same wall clock as the browser's Date.now()
+        await trigger(slot, text)
+        marks['triggered'] = time.time() * 1000
+        sent[slot][text] = marks
+
+    await asyncio.gather(*(fire(slot) for slot in range(len(pages))))
+    await collect(pages, sent, result)
 
 
-async def measure(trigger: Trigger, seen: Seen, label: str, *, slots: int, samples: int, rounds: int) -> Latencies:
-    """One slot: `samples` one after another. Many: `rounds` rounds, each slot once at a random
-    moment within 200 ms, so appends to different builds overlap."""
-    await warm_up(trigger, seen, slots)
+async def measure(trigger: Trigger, pages: list[Page], label: str, *, samples: int, rounds: int) -> Latencies:
+    """One page: `samples` one after another. Many: `rounds` rounds, each page once at a random moment
+    within 200 ms, so appends to different builds overlap.
+
+    First one text per page (sockets connected, followers subscribed, first-render costs paid), then a
+    wait until Chromium is quiet: without it the pages were still laying out and painting those first
+    entries during the first measured round.
+    """
+    await one_round(trigger, pages, warm := Latencies('warm-up'), spread=0)
+    if warm.missing:
+        raise RuntimeError(f'{warm.missing} of {len(pages)} pages never showed their warm-up text')
+    await settle()
     result = Latencies(label)
-    if slots == 1:
+    if len(pages) == 1:
         for _ in range(samples):
-            await one_sample(trigger, seen, 0, result)
+            await one_round(trigger, pages, result, spread=0)
             await asyncio.sleep(random.uniform(0.02, 0.06))
         return result
-
-    async def later(slot: int) -> None:
-        await asyncio.sleep(random.uniform(0, 0.2))
-        await one_sample(trigger, seen, slot, result)
-
     for _ in range(rounds):
-        await asyncio.gather(*(later(slot) for slot in range(slots)))
+        await one_round(trigger, pages, result, spread=0.2)
         await asyncio.sleep(0.1)
     return result
 
 
 async def measured(
-    roots: dict[str, int], trigger: Trigger, seen: Seen, label: str, *, slots: int, samples: int, rounds: int
+    roots: dict[str, int], trigger: Trigger, pages: list[Page], label: str, *, samples: int, rounds: int
 ) -> Latencies:
     """`measure`, plus the wall time and the CPU each process group used meanwhile."""
     before, started = _proc_table(), time.perf_counter()
-    result = await measure(trigger, seen, label, slots=slots, samples=samples, rounds=rounds)
+    result = await measure(trigger, pages, label, samples=samples, rounds=rounds)
     result.cpu = cpu_by_group(roots, before)
     result.wall = time.perf_counter() - started
     return result
@@ -395,14 +390,11 @@ async def push_latencies(args: argparse.Namespace, tmp: Path) -> list[Latencies]
     engine = make_engine(app_settings(data_dir, database_url).database_url)
     notifier = RedisNotifier(REDIS_URL, client_name='bench-build-push')
     events = EventLog(make_session_factory(engine), notifier)
-    seen = Seen()
     results: list[Latencies] = []
     try:
         async with async_playwright() as playwright, httpx.AsyncClient(base_url=baseline.url) as http:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             context = await browser.new_context(viewport={'width': 1280, 'height': 900})
-            await context.expose_function('__benchSeen', seen.report)
-            await context.expose_function('__benchArrived', seen.report_arrival)
             await sign_up(context, app.url)
             job_ids = await live_builds(make_session_factory(engine), args.builds)
 
@@ -416,9 +408,7 @@ async def push_latencies(args: argparse.Namespace, tmp: Path) -> list[Latencies]
                 pages = await open_pages(context, [f'{baseline.url}/?slot={s}' for s in range(slots)], '.push-label')
                 await settle()
                 label = f'baseline, {slots} page' + ('s' if slots > 1 else '')
-                results.append(
-                    await measured(roots, set_label, seen, label, slots=slots, samples=args.samples, rounds=args.rounds)
-                )
+                results.append(await measured(roots, set_label, pages, label, samples=args.samples, rounds=args.rounds))
                 await close_pages(pages)
                 print(results[-1].line(), flush=True)
                 print(results[-1].parts(), flush=True)
@@ -431,9 +421,7 @@ async def push_latencies(args: argparse.Namespace, tmp: Path) -> list[Latencies]
                 label = f'build page, {slots} build' + ('s' if slots > 1 else '')
                 if probe:
                     await probe.phase()  # start the app's figures afresh
-                results.append(
-                    await measured(roots, append, seen, label, slots=slots, samples=args.samples, rounds=args.rounds)
-                )
+                results.append(await measured(roots, append, pages, label, samples=args.samples, rounds=args.rounds))
                 if probe:
                     results[-1].app_loop = await probe.phase()
                     for text, marks in results[-1].app_loop.pop('marks', {}).items():

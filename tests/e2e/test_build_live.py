@@ -104,6 +104,9 @@ async def test_three_panels_on_desktop_stacked_on_phone_and_docs_sanitised(
     ]
     assert feed['x'] < shot['x'] < docs['x'], (feed, shot, docs)  # left, centre, right
     assert abs(feed['y'] - shot['y']) < 40 and abs(shot['y'] - docs['y']) < 80
+    # Beside the other panels the entries scroll in a box of fixed height: a new one moves nothing else.
+    entries = await page.locator('.cf-feed-box').bounding_box()
+    assert entries['height'] == 512, entries
     await page.screenshot(path=str(tmp_path / 'build-desktop.png'), full_page=True)
 
     # The clocks count in the browser, with no message from the server.

@@ -67,6 +67,7 @@ FEED_CSS = """
 .cf-entry::after { content: attr(data-at); margin-left: auto; flex: none; padding-left: .5rem; font-size: .75rem;
   color: #94a3b8; font-variant-numeric: tabular-nums; }
 summary.cf-entry { cursor: pointer; }
+@media (min-width: 1024px) { .cf-feed-box { height: 32rem; contain: strict; } }
 """
 
 
@@ -100,7 +101,9 @@ class ActivityFeed(SeqGuard, ui.card):
                 ui.label('Activity').classes('text-lg font-semibold')
                 ui.switch('Verbose', on_change=lambda e: self.set_verbose(bool(e.value))).mark('verbose-toggle')
             self.empty = ui.label('Updates appear here as I work.').classes('text-sm text-slate-500')
-            # `contain`: a new entry re-lays out this scroll box only, not the whole page
+            # `contain`: a new entry re-lays out this scroll box only. Beside the other panels (≥ 1024 px) the
+            # box has a fixed height from its first entry on, so entries no longer grow the card and move the
+            # page below it: each one re-laid out and repainted the whole page.
             self.entries = NewestFirst(
                 cap=MAX_ENTRIES, box_classes='w-full gap-1 max-h-[32rem] overflow-y-auto', box_style='contain: content'
             )
@@ -200,6 +203,7 @@ class ActivityFeed(SeqGuard, ui.card):
     def _place(self, entry: Callable[[], E], verbose: bool) -> E:
         if self.empty.visible:
             self.empty.set_visibility(False)
+            self.entries.box.classes('cf-feed-box')
         element = self.entries.add(entry)
         if verbose and not self.verbose:
             element.set_visibility(False)
