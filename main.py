@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import getpass
 import json
 import logging
@@ -44,6 +45,14 @@ def migrate(settings: Settings) -> None:
     upgrade(settings.sync_database_url)
 
 
+def settle_long_lived_objects() -> None:
+    """Move what startup made (modules, routes, services: it lives as long as the process) out of the
+    garbage collector's sight. Its full passes scanned all of it and, with 20 builds watched, paused
+    every page's pushes for about 200 ms (bench/bench_build_push.py times the collections)."""
+    gc.collect()
+    gc.freeze()
+
+
 def serve(settings: Settings) -> None:
     """Migrate if needed, then serve the web app (with the in-process worker and scheduler)."""
     os.environ.setdefault('NICEGUI_STORAGE_PATH', str(settings.data_dir / 'sessions'))
@@ -60,6 +69,7 @@ def serve(settings: Settings) -> None:
     async def start_runtime() -> None:
         await services.start()
         await worker.start(services)
+        settle_long_lived_objects()
 
     async def stop_runtime() -> None:
         await worker.stop(services)

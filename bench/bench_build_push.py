@@ -33,6 +33,7 @@ import argparse
 import asyncio
 import collections
 import contextlib
+import gc
 import json
 import os
 import random
@@ -542,7 +543,8 @@ class Watchdog:
     """Times every loop callback and samples the loop thread's stack while one runs > STALL_MS.
 
     A slow callback is code blocking the loop (its stack names the line); a late ticker with no slow
-    callback under it means the process was starved instead (CPU taken by other processes or threads).
+    callback under it means the process was starved instead (CPU taken by other processes or threads,
+    or the garbage collector running in another thread while it holds the GIL: collections are timed too).
     """
 
     def __init__(self) -> None:
@@ -553,9 +555,18 @@ class Watchdog:
         self._original = asyncio.events.Handle._run
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, name='lag-watchdog', daemon=True)
+        self.collections: list[tuple[int, float]] = []  # (generation, ms) of each garbage collection
+        self._gc_started = 0.0
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == 'start':
+            self._gc_started = time.perf_counter()
+        else:
+            self.collections.append((info['generation'], (time.perf_counter() - self._gc_started) * 1000))
 
     def start(self) -> None:
         original, watchdog = self._original, self
+        gc.callbacks.append(self._on_gc)
 
         def timed_run(handle: asyncio.Handle) -> None:
             watchdog.running_since = started = time.perf_counter()
@@ -572,6 +583,8 @@ class Watchdog:
 
     def stop(self) -> None:
         asyncio.events.Handle._run = self._original  # type: ignore[method-assign]
+        with contextlib.suppress(ValueError):
+            gc.callbacks.remove(self._on_gc)
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
@@ -615,11 +628,17 @@ class Watchdog:
             'slowest': self.slowest(),
             'culprits': self.culprits(),
             'stacks': self.full_stacks(stacks) if stacks else [],
+            'gc': [
+                (gen, len(ms), sum(ms), max(ms, default=0.0))
+                for gen in (0, 1, 2)
+                for ms in [[took for g, took in self.collections if g == gen]]
+            ],
         }
 
     def reset(self) -> None:
         self.slow.clear()
         self.stacks.clear()
+        self.collections.clear()
 
 
 def _describe(handle: asyncio.Handle) -> str:
@@ -768,6 +787,10 @@ def print_loop(report: dict[str, Any], indent: str = '  ') -> None:
     )
     print(f'{indent}ticks > {STALL_MS:.0f} ms late: {late}; loop callbacks that ran > {STALL_MS:.0f} ms: '
           f'{report["slow_count"]}')  # fmt: skip
+    collected = '; '.join(
+        f'gen {gen}: {n}× total {total:.0f} ms max {most:.1f} ms' for gen, n, total, most in report['gc']
+    )
+    print(f'{indent}garbage collections: {collected}')
     for count, total, most, what in report['slowest']:
         print(f'{indent}  {count:>3}× total {total:7.0f} ms  max {most:5.0f} ms  {what}')
     if report['culprits']:
