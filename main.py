@@ -143,6 +143,7 @@ async def _worker(settings: Settings) -> None:
     services = build_services(settings, worker_process=True)
     await services.start()
     await worker.start(services)
+    settle_long_lived_objects()
     logging.getLogger('cofounder.worker').info('worker ready (%s)', services.sandboxes.isolation())
     try:
         await asyncio.Event().wait()

@@ -683,6 +683,7 @@ async def loop_lag(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     from core.services import build_services
     from jobs import worker
     from jobs.demo import founder_flow
+    from main import settle_long_lived_objects
     from migrations import upgrade
 
     settings = Settings(
@@ -699,6 +700,7 @@ async def loop_lag(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     services = build_services(settings)
     await services.start()
     await worker.start(services)
+    settle_long_lived_objects()  # as `main.py serve` does once started
     lags: list[float] = []
     watchdog = Watchdog()
     stop = asyncio.Event()
