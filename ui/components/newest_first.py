@@ -16,7 +16,9 @@ from typing import TypeVar
 from nicegui import ui
 
 E = TypeVar('E', bound=ui.element)
-BLOCK = 20
+# A new entry re-renders its block: with blocks of 20 a push cost the page ~4.8 ms of script, with 5 ~3.5 ms
+# (Chromium trace, one page, 20 pushes); a new block, once per 5 entries, re-renders only the list of blocks.
+BLOCK = 5
 
 
 def _boundary() -> ui.element:
