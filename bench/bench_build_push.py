@@ -122,11 +122,7 @@ def _proc_table() -> dict[int, tuple[int, str, float]]:
         name = raw[raw.index('(') + 1 : raw.rindex(')')]
         fields = raw[raw.rindex(')') + 2 :].split()
         table[int(entry.name)] = (int(fields[1]), name, (int(fields[11]) + int(fields[12])) / tick)
-    table[STEAL] = (STEAL, 'steal', _steal_seconds())
     return table
-
-
-STEAL = -1  # the row of _proc_table that holds the CPU time the VM's host took from this machine
 
 
 def _steal_seconds() -> float:
@@ -154,7 +150,6 @@ def cpu_by_group(roots: dict[str, int], since: dict[int, tuple[int, str, float]]
                 stack.extend(children.get(pid, ()))
         used[group] = total
     used['chromium'] = sum(used_by[pid] for pid, (_, name, _) in table.items() if 'chrom' in name.lower())
-    used['taken by the host (steal)'] = used_by[STEAL]
     return used
 
 
@@ -287,9 +282,9 @@ async def measured(
     roots: dict[str, int], trigger: Trigger, pages: list[Page], label: str, *, samples: int, rounds: int
 ) -> Latencies:
     """`measure`, plus the wall time and the CPU each process group used meanwhile."""
-    before, started = _proc_table(), time.perf_counter()
+    before, stolen, started = _proc_table(), _steal_seconds(), time.perf_counter()
     result = await measure(trigger, pages, label, samples=samples, rounds=rounds)
-    result.cpu = cpu_by_group(roots, before)
+    result.cpu = {**cpu_by_group(roots, before), 'taken by the host (steal)': _steal_seconds() - stolen}
     result.wall = time.perf_counter() - started
     return result
 

@@ -8,7 +8,7 @@ import json
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from nicegui import ui
 
@@ -32,7 +32,7 @@ from core.events import (
     Waking,
 )
 from ui.components.clock import now
-from ui.components.newest_first import NewestFirst
+from ui.components.newest_first import E, NewestFirst
 from ui.components.stage_bar import RUNNING
 from ui.live import SeqGuard
 
@@ -52,7 +52,6 @@ REASSURANCE = (
     (120, 'Still working — bigger apps take a few minutes.'),
     (300, 'Almost there — I am being thorough so the first version really works.'),
 )
-E = TypeVar('E', bound=ui.element)
 MAX_ENTRIES = 400  # the feed keeps the newest; the full story stays in the event log
 LOG_LINES_SHOWN = 500
 DETAIL_CHARS = 2000
@@ -105,7 +104,10 @@ class ActivityFeed(SeqGuard, ui.card):
             # box has a fixed height from its first entry on, so entries no longer grow the card and move the
             # page below it: each one re-laid out and repainted the whole page.
             self.entries = NewestFirst(
-                cap=MAX_ENTRIES, box_classes='w-full gap-1 max-h-[32rem] overflow-y-auto', box_style='contain: content'
+                cap=MAX_ENTRIES,
+                box_classes='w-full gap-1 max-h-[32rem] overflow-y-auto',
+                box_style='contain: content',
+                filled_classes='cf-feed-box',
             )
             with ui.expansion('Technical details', icon='terminal').classes('w-full text-sm').mark('tech-details'):
                 self.log_count_label = (
@@ -203,7 +205,6 @@ class ActivityFeed(SeqGuard, ui.card):
     def _place(self, entry: Callable[[], E], verbose: bool) -> E:
         if self.empty.visible:
             self.empty.set_visibility(False)
-            self.entries.box.classes('cf-feed-box')
         element = self.entries.add(entry)
         if verbose and not self.verbose:
             element.set_visibility(False)

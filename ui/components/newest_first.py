@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from nicegui import ui
 
-E = TypeVar('E', bound=ui.element)
+E = TypeVar('E', bound=ui.element)  # the element an entry is (ActivityFeed types its entries with it too)
 # A new entry re-renders its block: with blocks of 20 a push cost the page ~4.8 ms of script, with 5 ~3.5 ms
 # (Chromium trace, one page, 20 pushes); a new block, once per 5 entries, re-renders only the list of blocks.
 BLOCK = 5
@@ -27,11 +27,14 @@ def _boundary() -> ui.element:
 
 
 class NewestFirst(ui.element):
-    """Entries newest on top, in the box `box_classes` styles (scrolling, gaps)."""
+    """Entries newest on top, in the box `box_classes` styles (scrolling, gaps); from the first entry on the
+    box also has `filled_classes`."""
 
-    def __init__(self, *, cap: int, block: int = BLOCK, box_classes: str = '', box_style: str = '') -> None:
+    def __init__(
+        self, *, cap: int, block: int = BLOCK, box_classes: str = '', box_style: str = '', filled_classes: str = ''
+    ) -> None:
         super().__init__('q-list')  # the boundary for adding blocks: nothing above re-renders
-        self.cap, self.block = cap, block
+        self.cap, self.block, self.filled_classes = cap, block, filled_classes
         self.classes('w-full').props('role=none')
         with self:
             self.box = ui.column().classes(box_classes).style(box_style)
@@ -56,6 +59,8 @@ class NewestFirst(ui.element):
     def _open_block(self) -> ui.column:
         if self._blocks and len(self._blocks[0].default_slot.children) < self.block:
             return self._blocks[0]
+        if not self._blocks:
+            self.box.classes(self.filled_classes)
         # The newest entry goes last in the DOM and shows first: adding at the end leaves the earlier
         # entries' positions (and so their styles) alone, where inserting at the top invalidated them all.
         with self.box, _boundary() as boundary:
