@@ -107,6 +107,15 @@ async def test_runaway_allocation_fails_inside_the_sandbox(box: LocalSandbox) ->
     assert 'MemoryError' in result.stderr
 
 
+async def test_node_runs_under_the_memory_cap_though_it_reserves_more_address_space(box: LocalSandbox) -> None:
+    # node reserves ~700 MB of address space at start; a cap on address space (not on memory
+    # used) made it abort before running a line, and npm install crashed the same way.
+    script = "console.log(require('fs').readFileSync('/proc/self/status', 'utf8').match(/VmSize:\\s+(\\d+)/)[1])"
+    result = await box.run(f'node -e "{script}"', timeout=30)
+    assert result.ok, result.stderr
+    assert int(result.stdout) * 1024 > 512 << 20  # more reserved than the cap allows in use
+
+
 @needs_bwrap
 async def test_private_tmp_is_size_capped(box: LocalSandbox) -> None:
     result = await box.run('head -c 33554432 /dev/zero > /tmp/big; echo $?')
