@@ -95,6 +95,13 @@ def make_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
+def engine_of(sessions: SessionFactory) -> AsyncEngine:
+    """The engine a session factory binds to (for hot reads that need no ORM session)."""
+    engine = sessions.kw['bind']
+    assert isinstance(engine, AsyncEngine)
+    return engine
+
+
 @asynccontextmanager
 async def transaction(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
     """A session that commits on success and rolls back on error."""

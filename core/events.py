@@ -15,10 +15,10 @@ from typing import Annotated, Any, Literal, cast
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
-from sqlalchemy import Table, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from core.db import SessionFactory, transaction
+from core.db import SessionFactory, engine_of, transaction
 from core.models import BuildEventRow, BuildJob
 from core.ports import Notifier
 
@@ -197,6 +197,16 @@ logger = logging.getLogger(__name__)
 _events = cast(Table, BuildEventRow.__table__)  # type: ignore[attr-defined]
 _jobs = cast(Table, BuildJob.__table__)  # type: ignore[attr-defined]
 _PENDING_KEY = 'cofounder.events.pending_publish'  # session.info slot: job_id → last seq appended
+# Built once and read on a plain connection: every page watching a build reads once per wake-up, and
+# building the query and an ORM session each time was a third of the app's CPU per pushed event.
+_READ_EVENTS = (
+    select(_events.c.seq, _events.c.at, _events.c.type, _events.c.payload)
+    .where(_events.c.job_id == bindparam('job_id'), _events.c.seq > bindparam('after_seq'))
+    .order_by(_events.c.seq)
+    .limit(bindparam('limit'))
+)
+_NO_LIMIT = 2**62  # what both SQLite and Postgres take as "all" in a bound LIMIT
+_LAST_SEQ = select(_jobs.c.last_seq).where(_jobs.c.id == bindparam('job_id'))
 
 
 def build_topic(job_id: UUID) -> str:
@@ -215,6 +225,7 @@ class EventLog:
         self, sessions: SessionFactory, notifier: Notifier, *, resync_timeout: float = 15.0, page_size: int = 500
     ) -> None:
         self._sessions = sessions
+        self._engine = engine_of(sessions)
         self._notifier = notifier
         self._resync_timeout = resync_timeout  # safety net for a lost notification, not the mechanism
         self._page_size = page_size
@@ -230,8 +241,9 @@ class EventLog:
         batch = list(events)
         if not batch:
             return []
-        async with self.transaction() as session:
-            stored = await self.append_in(session, batch)
+        async with self._engine.begin() as conn:  # no ORM session: an append is the agent's hot path
+            stored = await _insert_events(conn, batch)
+        await self.publish(stored[-1].job_id, stored[-1].seq)
         return stored
 
     async def append_in(self, session: AsyncSession, events: Sequence[BuildEvent]) -> list[BuildEvent]:
@@ -242,16 +254,9 @@ class EventLog:
         """
         if not events:
             return []
-        job_id = events[0].job_id
-        if any(e.job_id != job_id for e in events):
-            raise ValueError('append_in takes events of one job')
-        last = await _reserve_seqs(session, job_id, len(events))
-        first = last - len(events) + 1
-        stored = [e.model_copy(update={'seq': first + i}) for i, e in enumerate(events)]
-        rows = [{'job_id': e.job_id, 'seq': e.seq, 'type': e.type, 'payload': e.payload(), 'at': e.at} for e in stored]
-        await session.execute(insert(_events), rows)
+        stored = await _insert_events(session, events)
         pending: dict[UUID, int] = session.info.setdefault(_PENDING_KEY, {})
-        pending[job_id] = last
+        pending[stored[-1].job_id] = stored[-1].seq
         return stored
 
     @asynccontextmanager
@@ -283,21 +288,15 @@ class EventLog:
 
     async def read(self, job_id: UUID, after_seq: int = 0, limit: int | None = None) -> list[BuildEvent]:
         """Events of a job with seq > after_seq, in order; unknown types come back as UnknownEvent."""
-        query = (
-            select(_events.c.seq, _events.c.at, _events.c.type, _events.c.payload)
-            .where(_events.c.job_id == job_id, _events.c.seq > after_seq)
-            .order_by(_events.c.seq)
-        )
-        if limit is not None:
-            query = query.limit(limit)
-        async with self._sessions() as session:
-            rows = (await session.execute(query)).all()
+        params = {'job_id': job_id, 'after_seq': after_seq, 'limit': _NO_LIMIT if limit is None else limit}
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(_READ_EVENTS, params)).all()
         return [parse_event(job_id=job_id, seq=r.seq, at=r.at, type=r.type, payload=r.payload or {}) for r in rows]
 
     async def last_seq(self, job_id: UUID) -> int:
         """The seq of the job's newest committed event (0 when none); LookupError for an unknown job."""
-        async with self._sessions() as session:
-            value = (await session.execute(select(_jobs.c.last_seq).where(_jobs.c.id == job_id))).scalar_one_or_none()
+        async with self._engine.connect() as conn:
+            value = (await conn.execute(_LAST_SEQ, {'job_id': job_id})).scalar_one_or_none()
         if value is None:
             raise LookupError(f'no build job {job_id}')
         return int(value)
@@ -335,14 +334,27 @@ class EventLog:
             await asyncio.shield(listener.close())
 
 
-async def _reserve_seqs(session: AsyncSession, job_id: UUID, n: int) -> int:
+async def _insert_events(db: AsyncSession | AsyncConnection, events: Sequence[BuildEvent]) -> list[BuildEvent]:
+    """Give the events of one job the next seqs and insert them, in `db`'s transaction."""
+    job_id = events[0].job_id
+    if any(e.job_id != job_id for e in events):
+        raise ValueError('an append takes events of one job')
+    last = await _reserve_seqs(db, job_id, len(events))
+    first = last - len(events) + 1
+    stored = [e.model_copy(update={'seq': first + i}) for i, e in enumerate(events)]
+    rows = [{'job_id': e.job_id, 'seq': e.seq, 'type': e.type, 'payload': e.payload(), 'at': e.at} for e in stored]
+    await db.execute(insert(_events), rows)
+    return stored
+
+
+async def _reserve_seqs(db: AsyncSession | AsyncConnection, job_id: UUID, n: int) -> int:
     """Advance the job's seq counter by n in the caller's transaction; returns the new last seq.
 
     The UPDATE takes the row lock on Postgres and the write lock on SQLite before anything is
     read, so concurrent writers (in any process) are serialised and seqs stay gap-free.
     """
     stmt = update(_jobs).where(_jobs.c.id == job_id).values(last_seq=_jobs.c.last_seq + n).returning(_jobs.c.last_seq)
-    last = (await session.execute(stmt)).scalar_one_or_none()
+    last = (await db.execute(stmt)).scalar_one_or_none()
     if last is None:
         raise LookupError(f'no build job {job_id}')
     return int(last)

@@ -20,13 +20,15 @@ from playwright.async_api import Browser, Page, expect
 from sqlmodel import select
 
 from core.adapters.notify_memory import MemoryNotifier
+from core.adapters.notify_redis import RedisNotifier
 from core.config import Settings
 from core.db import make_engine, make_session_factory
-from core.events import EventLog, SnapshotUpdated
+from core.events import EventLog, Narration, SnapshotUpdated
 from core.models import BuildJob, Project, User
 from core.services import Services, build_services
 from tests.e2e.conftest import LiveApp, free_port, start_app, stop_app
 from tests.fixtures import recorded_build as rec
+from tests.services import require_redis
 
 pytestmark = pytest.mark.browser
 PASSWORD = 'correct horse battery'
@@ -130,6 +132,34 @@ async def test_three_panels_on_desktop_stacked_on_phone_and_docs_sanitised(
     await page.get_by_role('button', name='Documentation').click()
     await expect(page.locator('.docs-panel')).to_be_visible()
     await page.screenshot(path=str(tmp_path / 'build-phone.png'), full_page=True)
+
+
+async def test_feed_follows_the_newest_entry_until_the_founder_scrolls_back(browser: Browser, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    app = start_app(tmp_path / 'data', free_port(), {'REDIS_URL': require_redis()})  # live appends from here
+    notifier = RedisNotifier(require_redis(), client_name='e2e-feed')
+    try:
+        page = await browser.new_page(viewport={'width': 1280, 'height': 1400})  # the whole box in view
+        await sign_up(page, app, 'ada@example.com')
+        job_id = await recorded_build(app, 'ada@example.com')
+        async with app_database(app) as sessions:
+            log = EventLog(sessions, notifier)
+            await log.append_many([Narration(job_id=job_id, text=f'Step {n} done') for n in range(1, 41)])
+            await page.goto(f'{app.url}/builds/{job_id}')
+            box = page.locator('.cf-feed-box')
+            await expect(box.get_by_text('Step 40 done')).to_be_in_viewport()  # replayed, scrolled to the end
+            assert await box.evaluate('b => b.scrollHeight > b.clientHeight')  # it does scroll
+            await log.append(Narration(job_id=job_id, text='Step 41 done'))
+            await expect(box.get_by_text('Step 41 done')).to_be_in_viewport()  # live, still followed
+
+            await box.evaluate('b => { b.scrollTop = 0; }')  # the founder scrolls back to read
+            await expect(box.get_by_text("I'm setting up the skeleton of PawBook.")).to_be_in_viewport()
+            await log.append(Narration(job_id=job_id, text='Step 42 done'))
+            await expect(box.get_by_text('Step 42 done')).to_have_count(1)
+            assert await box.evaluate('b => b.scrollTop') == 0  # left where they were reading
+            await expect(box.get_by_text("I'm setting up the skeleton of PawBook.")).to_be_in_viewport()
+    finally:
+        await notifier.close()
+        stop_app(app)
 
 
 async def plan_selected_project(services: Services, email: str) -> uuid.UUID:

@@ -237,7 +237,7 @@ async def test_ten_thousand_log_lines_stay_capped(user: User, db) -> None:  # ty
     assert log.default_slot.children[-1].text == 'log line 9999'
 
 
-async def test_feed_keeps_the_newest_entries_on_top_and_drops_the_oldest(user: User, db) -> None:  # type: ignore[no-untyped-def]
+async def test_feed_keeps_the_newest_entries_at_the_end_and_drops_the_oldest(user: User, db) -> None:  # type: ignore[no-untyped-def]
     project, job = await founder_with_build(user, db)
     steps = [Narration(job_id=job.id, text=f'Step {n:04d} of the build') for n in range(1, 451)]
     await services().events.append_many(steps[:440])
@@ -247,9 +247,9 @@ async def test_feed_keeps_the_newest_entries_on_top_and_drops_the_oldest(user: U
     feed = user.find(marker='activity-feed').elements.pop()
     assert isinstance(feed, ActivityFeed)
     shown = [entry.text for entry in feed.entries]
-    assert shown[:3] == ['Step 0450 of the build', 'Step 0449 of the build', 'Step 0448 of the build']
+    assert shown[-3:] == ['Step 0448 of the build', 'Step 0449 of the build', 'Step 0450 of the build']
     assert MAX_ENTRIES - 20 < len(shown) <= MAX_ENTRIES  # the oldest block of entries went
-    assert shown == sorted(shown, reverse=True)
+    assert shown == sorted(shown)
     await user.should_not_see('Step 0001 of the build')
 
 

@@ -32,7 +32,7 @@ from core.events import (
     Waking,
 )
 from ui.components.clock import now
-from ui.components.newest_first import E, NewestFirst
+from ui.components.entry_list import E, EntryList
 from ui.components.stage_bar import RUNNING
 from ui.live import SeqGuard
 
@@ -67,6 +67,8 @@ FEED_CSS = """
   color: #94a3b8; font-variant-numeric: tabular-nums; }
 summary.cf-entry { cursor: pointer; }
 @media (min-width: 1024px) { .cf-feed-box { height: 32rem; contain: strict; } }
+/* Opaque, so the browser scrolls the box by moving what it has drawn instead of drawing it again. */
+.cf-feed-box { background: #fff; } .body--dark .cf-feed-box { background: var(--q-dark); }
 """
 
 
@@ -82,7 +84,7 @@ def _clip(text: str) -> str:
 
 
 class ActivityFeed(SeqGuard, ui.card):
-    """Newest first. `apply` follows the build; `tick` adds reassurance while it runs long."""
+    """Oldest first, the newest in view. `apply` follows the build; `tick` adds reassurance while it runs long."""
 
     def __init__(self, *, state: str, started_at: datetime | None = None) -> None:
         super().__init__()
@@ -103,10 +105,10 @@ class ActivityFeed(SeqGuard, ui.card):
             # `contain`: a new entry re-lays out this scroll box only. Beside the other panels (≥ 1024 px) the
             # box has a fixed height from its first entry on, so entries no longer grow the card and move the
             # page below it: each one re-laid out and repainted the whole page.
-            self.entries = NewestFirst(
+            self.entries = EntryList(
                 cap=MAX_ENTRIES,
                 box_classes='w-full gap-1 max-h-[32rem] overflow-y-auto',
-                box_style='contain: content',
+                box_style='contain: content; display: flex; flex-direction: column',  # not .flex: Quasar's wraps
                 filled_classes='cf-feed-box',
             )
             with ui.expansion('Technical details', icon='terminal').classes('w-full text-sm').mark('tech-details'):

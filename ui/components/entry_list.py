@@ -1,4 +1,4 @@
-"""A newest-first list that stays cheap to update however long it grows (the activity feed's entries).
+"""A list of entries, oldest first, that stays cheap to update however long it grows (the activity feed).
 
 When an element's children change, NiceGUI's client re-renders the nearest Vue component that encloses
 the element, and every component below it. In a flat list of N entries each new entry therefore costs
@@ -6,6 +6,10 @@ N entries of rendering in the browser (and with 20 builds watched, the CPU it st
 every page's updates). Here the entries live in blocks of `block`, each behind its own component: a
 new entry re-renders its block only, and a new block (one per `block` entries) re-renders the blocks
 once. The oldest block is dropped once the list holds more than `cap` entries.
+
+The newest entry goes at the end and the box follows it (follow_end.js) while the reader is at the end:
+nothing already drawn moves. Newest on top moved every entry in view down at each push, and the browser
+repainted them all.
 """
 
 from __future__ import annotations
@@ -21,14 +25,18 @@ E = TypeVar('E', bound=ui.element)  # the element an entry is (ActivityFeed type
 BLOCK = 5
 
 
+class FollowEnd(ui.element, component='follow_end.js'):
+    """A scroll box that keeps its end in view while the reader is there."""
+
+
 def _boundary() -> ui.element:
     """A Vue component with a plain div inside: changes to that div re-render from here down only."""
     return ui.element('q-list').classes('w-full').props('role=none')
 
 
-class NewestFirst(ui.element):
-    """Entries newest on top, in the box `box_classes` styles (scrolling, gaps); from the first entry on the
-    box also has `filled_classes`."""
+class EntryList(ui.element):
+    """Entries oldest first, newest in view, in the box `box_classes` styles (scrolling, gaps); from the
+    first entry on the box also has `filled_classes`."""
 
     def __init__(
         self, *, cap: int, block: int = BLOCK, box_classes: str = '', box_style: str = '', filled_classes: str = ''
@@ -37,39 +45,35 @@ class NewestFirst(ui.element):
         self.cap, self.block, self.filled_classes = cap, block, filled_classes
         self.classes('w-full').props('role=none')
         with self:
-            self.box = ui.column().classes(box_classes).style(box_style)
-        self._blocks: list[ui.column] = []  # newest first; each inside its own boundary
+            self.box = FollowEnd().classes(box_classes).style(box_style)
+        self._blocks: list[ui.column] = []  # oldest first; each inside its own boundary
 
     def add(self, build: Callable[[], E]) -> E:
-        """Create an entry with `build` and put it on top."""
-        holder = self._open_block()
-        with holder:
-            entry = build()  # appended: a block shows its entries in reverse (see _open_block)
+        """Create an entry with `build` and put it at the end."""
+        with self._open_block():
+            entry = build()
         self._trim()
         return entry
 
     def __iter__(self) -> Iterator[ui.element]:
-        """The entries, newest first."""
+        """The entries, oldest first."""
         for holder in self._blocks:
-            yield from reversed(list(holder))
+            yield from holder
 
     def __len__(self) -> int:
         return sum(len(holder.default_slot.children) for holder in self._blocks)
 
     def _open_block(self) -> ui.column:
-        if self._blocks and len(self._blocks[0].default_slot.children) < self.block:
-            return self._blocks[0]
+        if self._blocks and len(self._blocks[-1].default_slot.children) < self.block:
+            return self._blocks[-1]
         if not self._blocks:
             self.box.classes(self.filled_classes)
-        # The newest entry goes last in the DOM and shows first: adding at the end leaves the earlier
-        # entries' positions (and so their styles) alone, where inserting at the top invalidated them all.
-        with self.box, _boundary() as boundary:
-            holder = ui.column().classes('w-full gap-1').style('flex-direction: column-reverse')
-        boundary.move(self.box, target_index=0)
-        self._blocks.insert(0, holder)
+        with self.box, _boundary():
+            holder = ui.column().classes('w-full gap-1')
+        self._blocks.append(holder)
         return holder
 
     def _trim(self) -> None:
         while len(self) > self.cap and len(self._blocks) > 1:
-            oldest = self._blocks.pop()
+            oldest = self._blocks.pop(0)
             self.box.remove(oldest.parent_slot.parent)
