@@ -59,13 +59,17 @@ DETAIL_CHARS = 2000
 
 # An entry is one element: the icon and the time are drawn from its data attributes by CSS. Four
 # elements (and Tailwind classes for each) made every entry several times dearer for the browser.
+# It has no class attribute either: whenever an element is added, Tailwind's browser runtime walks every
+# element with a class in the page, so each classed entry made every later update dearer.
 FEED_CSS = """
-.cf-entry { display: flex; align-items: flex-start; gap: .5rem; width: 100%; font-size: .875rem; line-height: 1.25rem; }
-.cf-entry::before { content: attr(data-icon) / ""; font: 18px/1.25rem "Material Icons"; font-feature-settings: "liga";
-  color: #94a3b8; flex: none; user-select: none; }
-.cf-entry::after { content: attr(data-at); margin-left: auto; flex: none; padding-left: .5rem; font-size: .75rem;
-  color: #94a3b8; font-variant-numeric: tabular-nums; }
-summary.cf-entry { cursor: pointer; }
+/* the entries: elements with data-at, styled without a class (see above) */
+.activity-feed [data-at] { display: flex; align-items: flex-start; gap: .5rem; width: 100%; font-size: .875rem;
+  line-height: 1.25rem; }
+.activity-feed [data-at]::before { content: attr(data-icon) / ""; font: 18px/1.25rem "Material Icons";
+  font-feature-settings: "liga"; color: #94a3b8; flex: none; user-select: none; }
+.activity-feed [data-at]::after { content: attr(data-at); margin-left: auto; flex: none; padding-left: .5rem;
+  font-size: .75rem; color: #94a3b8; font-variant-numeric: tabular-nums; }
+.activity-feed summary[data-at] { cursor: pointer; }
 @media (min-width: 1024px) { .cf-feed-box { height: 32rem; contain: strict; } }
 /* Opaque, so the browser scrolls the box by moving what it has drawn instead of drawing it again. */
 .cf-feed-box { background: #fff; } .body--dark .cf-feed-box { background: var(--q-dark); }
@@ -73,7 +77,7 @@ summary.cf-entry { cursor: pointer; }
 
 
 def _entry(text: str, icon: str, at: str, tag: str = 'div') -> ui.label:
-    entry = ui.label(text).classes('cf-entry')
+    entry = ui.label(text)
     entry.tag = tag
     entry.props.update({'data-icon': icon, 'data-at': at})
     return entry

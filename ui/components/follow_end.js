@@ -6,17 +6,26 @@ export default {
   template: `<div><slot></slot></div>`,
   mounted() {
     const box = this.$el;
-    this.atEnd = true;
+    let atEnd = true;
+    let pending = false;
     this.onScroll = () => {
-      this.atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 8;
+      atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 8;
     };
     box.addEventListener("scroll", this.onScroll, { passive: true });
-    // Runs after the DOM changed and before the frame is drawn: the entry appears already in view.
+    // Scroll in the next frame, just before it is laid out: reading the height as soon as the DOM
+    // changed laid the page out twice per update (~1 ms each in a profile).
+    const follow = () => {
+      pending = false;
+      if (atEnd) box.scrollTop = box.scrollHeight;
+    };
     this.observer = new MutationObserver(() => {
-      if (this.atEnd) box.scrollTop = box.scrollHeight;
+      if (!pending) {
+        pending = true;
+        requestAnimationFrame(follow);
+      }
     });
     this.observer.observe(box, { childList: true, subtree: true });
-    box.scrollTop = box.scrollHeight;
+    follow();
   },
   unmounted() {
     this.observer.disconnect();
