@@ -5,8 +5,9 @@
    CODE, one page each, one browser context). The bench appends a `Narration` with a unique text through
    an EventLog with a RedisNotifier (the product's cross-process path), noting `time.time()` just before;
    a MutationObserver in the page notes `Date.now()` when the text enters the DOM. The page keeps its
-   notes until the round is over; the bench then collects them (no Playwright binding call per sample:
-   those cost the pages and the driver CPU in the very moments being measured).
+   notes until the phase is over; the bench then collects them (no Playwright call per sample nor any
+   polling while measuring: those cost the pages and the driver CPU in the very moments being measured).
+   The load is an open loop, the same for the baseline: rounds at a fixed pace, whatever the latency.
    Where the time goes: the page also notes when the socket.io message carrying the text arrives, and the
    app process (started through this module's `--serve-app`, which wraps `main.py serve` with timing
    hooks and leaves the product code as it is) notes when ActivityFeed.apply got the event and when
@@ -72,7 +73,7 @@ SEEN_TIMEOUT = 15.0  # a text not in the DOM by then counts as missing
 STALL_MS = 50.0  # a loop callback running longer than this is sampled and reported
 
 # Notes, in the page, when each bench text first enters the DOM and when the socket.io message carrying
-# it arrived (Date.now()). The bench collects the notes after each round (`__benchTake`), so nothing
+# it arrived (Date.now()). The bench collects the notes after each phase (`__benchTake`), so nothing
 # crosses to the bench while the page is being measured: a Playwright binding per mark cost the pages
 # and the driver CPU in the very moments measured.
 OBSERVER = """() => {
@@ -218,12 +219,14 @@ def new_text() -> str:
 
 
 Trigger = Callable[[int, str], Awaitable[None]]  # (slot, text): make `text` appear on the page of `slot`
-COLLECT_EVERY = 0.05  # s between asking the pages for their notes, once a round's triggers are done
+Sent = dict[int, dict[str, dict[str, float]]]  # slot → text → the bench's marks (ms)
+COLLECT_EVERY = 0.05  # s between asking the pages for their notes, once the measured updates are over
+ROUND_GAP = 0.2  # s after a round of 20 (spread over 200 ms) before the next: an open loop, the same for both
 
 
-async def collect(pages: list[Page], sent: dict[int, dict[str, dict[str, float]]], result: Latencies) -> None:
-    """Wait for the pages' notes on the texts `sent` (slot → text → the bench's marks) and add them to
-    `result`; a text not in its page's DOM within SEEN_TIMEOUT counts as missing."""
+async def collect(pages: list[Page], sent: Sent, result: Latencies) -> None:
+    """Wait for the pages' notes on the texts `sent` and add them to `result`; a text not in its page's
+    DOM within SEEN_TIMEOUT counts as missing."""
     deadline = time.monotonic() + SEEN_TIMEOUT
     waiting = {slot: dict(texts) for slot, texts in sent.items() if texts}
     while waiting and time.monotonic() < deadline:
@@ -238,9 +241,8 @@ async def collect(pages: list[Page], sent: dict[int, dict[str, dict[str, float]]
     result.missing += sum(len(texts) for texts in waiting.values())
 
 
-async def one_round(trigger: Trigger, pages: list[Page], result: Latencies, spread: float) -> None:
-    """Each page's text triggered once, at a random moment within `spread` s, then collected."""
-    sent: dict[int, dict[str, dict[str, float]]] = {slot: {} for slot in range(len(pages))}
+async def fire_round(trigger: Trigger, pages: list[Page], sent: Sent, spread: float) -> None:
+    """Each page's text triggered once, at a random moment within `spread` s; noted in `sent`."""
 
     async def fire(slot: int) -> None:
         await asyncio.sleep(random.uniform(0, spread))
@@ -248,10 +250,9 @@ async def one_round(trigger: Trigger, pages: list[Page], result: Latencies, spre
         marks = {'start': time.time() * 1000}  # the same wall clock as the browser's Date.now()
         await trigger(slot, text)
         marks['triggered'] = time.time() * 1000
-        sent[slot][text] = marks
+        sent.setdefault(slot, {})[text] = marks
 
     await asyncio.gather(*(fire(slot) for slot in range(len(pages))))
-    await collect(pages, sent, result)
 
 
 async def measure(trigger: Trigger, pages: list[Page], label: str, *, samples: int, rounds: int) -> Latencies:
@@ -260,30 +261,43 @@ async def measure(trigger: Trigger, pages: list[Page], label: str, *, samples: i
 
     First one text per page (sockets connected, followers subscribed, first-render costs paid), then a
     wait until Chromium is quiet: without it the pages were still laying out and painting those first
-    entries during the first measured round.
+    entries during the first measured round. The measured texts are collected only once all are sent:
+    asking every page for its notes 50 ms after each round (and again until all had come) cost the pages
+    CPU in the very moments measured, the more the slower the page (build page p50 11 → 6 ms without).
     """
-    await one_round(trigger, pages, warm := Latencies('warm-up'), spread=0)
+    warm_up: Sent = {}
+    await fire_round(trigger, pages, warm_up, spread=0)
+    await collect(pages, warm_up, warm := Latencies('warm-up'))
     if warm.missing:
         raise RuntimeError(f'{warm.missing} of {len(pages)} pages never showed their warm-up text')
     await settle()
-    result = Latencies(label)
+    result, sent = Latencies(label), Sent()
     if len(pages) == 1:
         for _ in range(samples):
-            await one_round(trigger, pages, result, spread=0)
-            await asyncio.sleep(random.uniform(0.02, 0.06))
-        return result
-    for _ in range(rounds):
-        await one_round(trigger, pages, result, spread=0.2)
-        await asyncio.sleep(0.1)
+            await fire_round(trigger, pages, sent, spread=0)
+            await asyncio.sleep(random.uniform(0.05, 0.1))
+    else:
+        for _ in range(rounds):
+            await fire_round(trigger, pages, sent, spread=0.2)
+            await asyncio.sleep(ROUND_GAP)
+    await collect(pages, sent, result)
     return result
 
 
 async def measured(
     roots: dict[str, int], trigger: Trigger, pages: list[Page], label: str, *, samples: int, rounds: int
 ) -> Latencies:
-    """`measure`, plus the wall time and the CPU each process group used meanwhile."""
+    """`measure`, plus the wall time and the CPU each process group used meanwhile.
+
+    The bench's own garbage collector is held off meanwhile: one of its full passes stalled every
+    trigger in flight (4 appends at once took ~95 ms) and counted as latency of the page measured."""
+    gc.collect()
+    gc.disable()
     before, stolen, started = _proc_table(), _steal_seconds(), time.perf_counter()
-    result = await measure(trigger, pages, label, samples=samples, rounds=rounds)
+    try:
+        result = await measure(trigger, pages, label, samples=samples, rounds=rounds)
+    finally:
+        gc.enable()
     result.cpu = {**cpu_by_group(roots, before), 'taken by the host (steal)': _steal_seconds() - stolen}
     result.wall = time.perf_counter() - started
     return result
