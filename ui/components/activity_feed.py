@@ -71,6 +71,9 @@ FEED_CSS = """
   font-size: .75rem; color: #94a3b8; font-variant-numeric: tabular-nums; }
 .activity-feed summary[data-at] { cursor: pointer; }
 @media (min-width: 1024px) { .cf-feed-box { height: 32rem; contain: strict; } }
+/* Blocks of entries out of view are skipped when the page is drawn: with hundreds of entries, each push
+   otherwise re-recorded the paint of all of them. `auto` keeps each block's last drawn height. */
+.cf-feed-box > .q-list { content-visibility: auto; contain-intrinsic-size: auto 7rem; }
 /* Opaque, so the browser scrolls the box by moving what it has drawn instead of drawing it again. */
 .cf-feed-box { background: #fff; } .body--dark .cf-feed-box { background: var(--q-dark); }
 """

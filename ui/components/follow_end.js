@@ -8,27 +8,45 @@ export default {
     const box = this.$el;
     let atEnd = true;
     let pending = false;
-    this.onScroll = () => {
-      atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 8;
-    };
-    box.addEventListener("scroll", this.onScroll, { passive: true });
+    let ours = -1; // the scroll position we set: its scroll event is not the reader's
     // Scroll in the next frame, just before it is laid out: reading the height as soon as the DOM
     // changed laid the page out twice per update (~1 ms each in a profile).
     const follow = () => {
       pending = false;
-      if (atEnd) box.scrollTop = box.scrollHeight;
+      if (!atEnd) return;
+      box.scrollTop = box.scrollHeight;
+      ours = box.scrollTop;
     };
-    this.observer = new MutationObserver(() => {
+    const soon = () => {
       if (!pending) {
         pending = true;
         requestAnimationFrame(follow);
       }
+    };
+    this.onScroll = () => {
+      if (box.scrollTop !== ours) atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 8;
+    };
+    box.addEventListener("scroll", this.onScroll, { passive: true });
+    this.added = new MutationObserver(soon);
+    this.added.observe(box, { childList: true, subtree: true });
+    // Blocks out of view are drawn late (content-visibility) and only then get their real height: when
+    // that leaves the end out of view, follow it again. After a usual update this finds it in view.
+    this.resized = new ResizeObserver(() => {
+      if (atEnd && box.scrollTop + box.clientHeight < box.scrollHeight - 1) soon();
     });
-    this.observer.observe(box, { childList: true, subtree: true });
+    this.watchBlocks = new MutationObserver((records) => {
+      for (const record of records) {
+        for (const node of record.addedNodes) if (node.nodeType === 1) this.resized.observe(node);
+      }
+    });
+    this.watchBlocks.observe(box, { childList: true });
+    for (const child of box.children) this.resized.observe(child);
     follow();
   },
   unmounted() {
-    this.observer.disconnect();
+    this.added.disconnect();
+    this.watchBlocks.disconnect();
+    this.resized.disconnect();
     this.$el.removeEventListener("scroll", this.onScroll);
   },
 };
