@@ -23,7 +23,7 @@ from core.adapters.notify_memory import MemoryNotifier
 from core.adapters.notify_redis import RedisNotifier
 from core.config import Settings
 from core.db import make_engine, make_session_factory
-from core.events import EventLog, Narration, SnapshotUpdated
+from core.events import EventLog, Narration, SnapshotUpdated, ToolCalled
 from core.models import BuildJob, Project, User
 from core.services import Services, build_services
 from tests.e2e.conftest import LiveApp, free_port, start_app, stop_app
@@ -69,18 +69,23 @@ async def app_database(app: LiveApp) -> AsyncIterator:  # type: ignore[type-arg]
         await engine.dispose()
 
 
+async def new_build(app: LiveApp, email: str) -> uuid.UUID:
+    """A project of `email` with a build in CHECKS, written straight into the app's database."""
+    async with app_database(app) as sessions, sessions() as session:
+        owner = (await session.exec(select(User).where(User.email == email))).one()
+        project = Project(owner_id=owner.id, title='PawBook', idea=IDEA, stage='building')
+        session.add(project)
+        await session.flush()
+        job = BuildJob(project_id=project.id, user_id=owner.id, state='CHECKS', started_at=datetime.now(UTC))
+        session.add(job)
+        await session.commit()
+        return job.id
+
+
 async def recorded_build(app: LiveApp, email: str) -> uuid.UUID:
-    """A project with a build in CHECKS and its recorded events, written straight into the app's database."""
+    """`new_build` with its recorded events."""
+    job_id = await new_build(app, email)
     async with app_database(app) as sessions:
-        async with sessions() as session:
-            owner = (await session.exec(select(User).where(User.email == email))).one()
-            project = Project(owner_id=owner.id, title='PawBook', idea=IDEA, stage='building')
-            session.add(project)
-            await session.flush()
-            job = BuildJob(project_id=project.id, user_id=owner.id, state='CHECKS', started_at=datetime.now(UTC))
-            session.add(job)
-            await session.commit()
-            job_id = job.id
         # The app is another process: these events are read by its replay, not announced to it.
         shot = SnapshotUpdated(job_id=job_id, url=SHOT, key='screenshots/inline.svg', phase='Groomer dashboard')
         await EventLog(sessions, MemoryNotifier()).append_many([*rec.opening(job_id), *rec.middle(job_id), shot])
@@ -157,6 +162,45 @@ async def test_feed_follows_the_newest_entry_until_the_founder_scrolls_back(brow
             await expect(box.get_by_text('Step 42 done')).to_have_count(1)
             assert await box.evaluate('b => b.scrollTop') == 0  # left where they were reading
             await expect(box.get_by_text("I'm setting up the skeleton of PawBook.")).to_be_in_viewport()
+    finally:
+        await notifier.close()
+        stop_app(app)
+
+
+async def test_feed_entries_skip_tailwinds_page_walk_and_new_classes_still_get_styles(
+    browser: Browser, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    app = start_app(tmp_path / 'data', free_port(), {'REDIS_URL': require_redis()})
+    notifier = RedisNotifier(require_redis(), client_name='e2e-tailwind')
+    try:
+        page = await browser.new_page(viewport={'width': 1280, 'height': 900})
+        await sign_up(page, app, 'ada@example.com')
+        job_id = await new_build(app, 'ada@example.com')
+        async with app_database(app) as sessions:
+            log = EventLog(sessions, notifier)
+            await page.goto(f'{app.url}/builds/{job_id}')
+            await expect(page.get_by_text('Updates appear here as I work.')).to_be_visible()
+            # An observer with the signature of Tailwind's: class attributes, the whole document.
+            await page.evaluate("""() => { window.scans = 0; new MutationObserver(() => { window.scans++; })
+                .observe(document.documentElement, {attributes: true, attributeFilter: ['class'],
+                                                    childList: true, subtree: true}); }""")
+            await log.append(Narration(job_id=job_id, text='Step 1 done'))
+            await log.append(Narration(job_id=job_id, text='Step 2 done'))
+            await expect(page.get_by_text('Step 2 done')).to_be_visible()
+            scans = await page.evaluate('window.scans')
+            await log.append(Narration(job_id=job_id, text='Step 3 done'))  # into the same block of entries
+            await expect(page.get_by_text('Step 3 done')).to_be_visible()
+            assert await page.evaluate('window.scans') == scans  # a classless entry: no walk of the page
+
+            # A tool call's details bring a utility the page had not used yet (pl-7): it is generated.
+            await log.append(ToolCalled(job_id=job_id, call_id='c9', tool='write_file', label='Wrote app.py',
+                                        input={'path': 'app.py'}))  # fmt: skip
+            await page.get_by_text('Verbose').click()
+            await page.get_by_text('Wrote app.py').click()
+            body = page.locator('details .pl-7').first
+            await expect(body).to_be_visible()
+            await expect(body).to_have_css('padding-left', '28px')
+            assert await page.evaluate('window.scans') > scans
     finally:
         await notifier.close()
         stop_app(app)
