@@ -7,11 +7,6 @@ survived since the previous one exceed a quarter of the rest, that is soon after
 the middle of the live updates they were opened for. Collecting just after the opening (or closing, which
 leaves a tree of garbage) does the pass while the page has only just loaded, and resets the count: the
 next one comes only after the open pages have grown by a quarter.
-
-Python still started such a pass while the pages streamed (74 ms, with 20 build pages): so what survives
-the quiet pass is frozen (`gc.freeze`), out of the passes to come, which then scan only what is newer.
-Closed pages leave their trees in the frozen set as garbage: the pass after a page closes unfreezes
-everything first, so it reclaims them (and freezes what is left again).
 """
 
 from __future__ import annotations
@@ -25,32 +20,25 @@ QUIET_AFTER = 1.0  # s after the last page opened or closed
 
 
 class QuietCollector:
-    """One full pass, then a freeze, `after` seconds after the latest `soon()` (a burst of calls: one pass).
-    After `soon(closed=True)` the pass first unfreezes all, so what closed is collected too."""
+    """Runs `gc.collect()` once, `after` seconds after the latest `soon()` (a burst of calls: one pass)."""
 
     def __init__(self, after: float = QUIET_AFTER) -> None:
         self.after = after
         self._timer: asyncio.TimerHandle | None = None
-        self._closed = False
 
-    def soon(self, *, closed: bool = False) -> None:
-        self._closed = self._closed or closed
+    def soon(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
         self._timer = asyncio.get_running_loop().call_later(self.after, self._collect)
 
     def _collect(self) -> None:
         self._timer = None
-        if self._closed:
-            gc.unfreeze()
-            self._closed = False
         gc.collect()
-        gc.freeze()
 
 
 def install() -> QuietCollector:
     """Collect after pages open (a client connects) and after closed ones are let go (a client is deleted)."""
     collector = QuietCollector()
-    app.on_connect(lambda: collector.soon())
-    app.on_delete(lambda: collector.soon(closed=True))
+    app.on_connect(collector.soon)
+    app.on_delete(collector.soon)
     return collector
