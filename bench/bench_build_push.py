@@ -16,7 +16,9 @@
    the warm-up entry on each page (`settle`): the first round otherwise measured page loading and the
    warm-up's layout and paint (p50 94 ms, max 289 ms in that round alone).
 2. Baseline in the same run: a bare NiceGUI page (bench/_push_baseline_app.py) whose per-client task sets
-   a label when the bench POSTs the text, observed the same way, with 1 and 20 pages.
+   a label when the bench POSTs the text, observed the same way, with 1 and 20 pages. Each count is measured
+   in four passes of half the samples, baseline, build, build, baseline, so that both meet the machine's
+   slow stretches alike (with one pass of each, one such stretch decided the ratio).
 3. Event-loop lag while 20 offline builds run in one process (SQLite, in-process notifier, pace 0,
    WORKER_CONCURRENCY=20): a 10 ms ticker measures sleep overshoot; every loop callback is timed and a
    watchdog thread samples the loop thread's stack while one runs over 50 ms, so a blocking call is
@@ -179,9 +181,18 @@ class Latencies:
     label: str
     marks: dict[str, dict[str, float]] = field(default_factory=dict)  # text → mark → ms
     missing: int = 0
-    app_loop: dict[str, Any] | None = None  # the app process's loop during this phase (Watchdog.report)
+    app_loops: list[dict[str, Any]] = field(default_factory=list)  # the app's loop in each pass (Watchdog.report)
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per process group during the phase
     wall: float = 0.0
+
+    def add(self, other: Latencies) -> None:
+        """Take in another pass of the same phase."""
+        self.marks.update(other.marks)
+        self.missing += other.missing
+        self.app_loops += other.app_loops
+        for group, seconds in other.cpu.items():
+            self.cpu[group] = self.cpu.get(group, 0.0) + seconds
+        self.wall += other.wall
 
     @property
     def values(self) -> list[float]:
@@ -426,32 +437,50 @@ async def push_latencies(args: argparse.Namespace, tmp: Path) -> list[Latencies]
             async def set_label(slot: int, text: str) -> None:
                 (await http.post(f'/push/{slot}/{text}')).raise_for_status()
 
-            for slots in (1, args.builds):
+            async def baseline_pass(slots: int, label: str, samples: int, rounds: int) -> Latencies:
                 pages = await open_pages(context, [f'{baseline.url}/?slot={s}' for s in range(slots)], '.push-label')
                 await settle()
-                label = f'baseline, {slots} page' + ('s' if slots > 1 else '')
-                results.append(await measured(roots, set_label, pages, label, samples=args.samples, rounds=args.rounds))
+                result = await measured(roots, set_label, pages, label, samples=samples, rounds=rounds)
                 await close_pages(pages)
-                print(results[-1].line(), flush=True)
-                print(results[-1].parts(), flush=True)
-                urls = [f'{app.url}/builds/{job_ids[s]}' for s in range(slots)]
-                pages = await open_pages(context, urls, '.activity-feed')
+                return result
+
+            async def build_pass(slots: int, label: str, samples: int, rounds: int) -> Latencies:
+                pages = await open_pages(
+                    context, [f'{app.url}/builds/{job_ids[s]}' for s in range(slots)], '.activity-feed'
+                )
                 if args.still:  # diagnosis: is the browser busy animating the pages?
                     for page in pages:
                         await page.add_style_tag(content='*, *::before, *::after { animation: none !important; }')
                 print(f'  ({slots} build page(s) settled in {await settle():.1f} s)', flush=True)
-                label = f'build page, {slots} build' + ('s' if slots > 1 else '')
                 if probe:
                     await probe.phase()  # start the app's figures afresh
-                results.append(await measured(roots, append, pages, label, samples=args.samples, rounds=args.rounds))
+                result = await measured(roots, append, pages, label, samples=samples, rounds=rounds)
                 if probe:
-                    results[-1].app_loop = await probe.phase()
-                    for text, marks in results[-1].app_loop.pop('marks', {}).items():
-                        if text in results[-1].marks:
-                            results[-1].marks[text].update(marks)
+                    report = await probe.phase()
+                    for text, marks in report.pop('marks', {}).items():
+                        if text in result.marks:
+                            result.marks[text].update(marks)
+                    result.app_loops.append(report)
                 await close_pages(pages)
-                print(results[-1].line(), flush=True)
-                print(results[-1].parts(), flush=True)
+                return result
+
+            for slots in (1, args.builds):
+                plural = 's' if slots > 1 else ''
+                base = Latencies(f'baseline, {slots} page{plural}')
+                build = Latencies(f'build page, {slots} build{plural}')
+                # Baseline, build, build, baseline, half the samples each: both meet the machine's slow stretches
+                # alike (a single pass of each let one stretch decide the ratio).
+                for phase_run, into in (
+                    (baseline_pass, base),
+                    (build_pass, build),
+                    (build_pass, build),
+                    (baseline_pass, base),
+                ):
+                    into.add(await phase_run(slots, into.label, (args.samples + 1) // 2, (args.rounds + 1) // 2))
+                for result in (base, build):
+                    results.append(result)
+                    print(result.line(), flush=True)
+                    print(result.parts(), flush=True)
             await browser.close()
     finally:
         await notifier.close()
@@ -773,9 +802,9 @@ def summary_push(push: list[Latencies], builds: int, database: str) -> None:
     for result in push:
         print(result.cpu_line())
     for result in push:
-        if result.app_loop is not None:
-            print(f'  the app process\'s event loop during "{result.label}":')
-            print_loop(result.app_loop, indent='    ')
+        for n, report in enumerate(result.app_loops, 1):
+            print(f'  the app process\'s event loop during "{result.label}", pass {n}:')
+            print_loop(report, indent='    ')
     for n in (1, builds):
         suffix = 's' if n > 1 else ''
         build, base = by_label[f'build page, {n} build{suffix}'], by_label[f'baseline, {n} page{suffix}']
