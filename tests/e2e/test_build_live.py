@@ -156,10 +156,16 @@ async def test_feed_follows_the_newest_entry_until_the_founder_scrolls_back(brow
             await log.append(Narration(job_id=job_id, text='Step 41 done'))
             await expect(box.get_by_text('Step 41 done')).to_be_in_viewport()  # live, still followed
 
+            await box.evaluate('b => { b.scrollTop = 0; }')  # a look back, then down to the end again
+            await expect(box.get_by_text("I'm setting up the skeleton of PawBook.")).to_be_in_viewport()
+            await box.evaluate('b => { b.scrollTop = b.scrollHeight; }')
+            await log.append(Narration(job_id=job_id, text='Step 42 done'))
+            await expect(box.get_by_text('Step 42 done')).to_be_in_viewport()  # followed again
+
             await box.evaluate('b => { b.scrollTop = 0; }')  # the founder scrolls back to read
             await expect(box.get_by_text("I'm setting up the skeleton of PawBook.")).to_be_in_viewport()
-            await log.append(Narration(job_id=job_id, text='Step 42 done'))
-            await expect(box.get_by_text('Step 42 done')).to_have_count(1)
+            await log.append(Narration(job_id=job_id, text='Step 43 done'))
+            await expect(box.get_by_text('Step 43 done')).to_have_count(1)
             assert await box.evaluate('b => b.scrollTop') == 0  # left where they were reading
             await expect(box.get_by_text("I'm setting up the skeleton of PawBook.")).to_be_in_viewport()
     finally:

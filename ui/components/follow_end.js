@@ -24,7 +24,9 @@ export default {
       }
     };
     this.onScroll = () => {
-      if (box.scrollTop !== ours) atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 8;
+      // Our own scroll counts as at the end even if blocks drawn since have grown the box; a reader who
+      // comes back down to the end is followed again.
+      atEnd = box.scrollTop === ours || box.scrollHeight - box.scrollTop - box.clientHeight < 8;
     };
     box.addEventListener("scroll", this.onScroll, { passive: true });
     this.added = new MutationObserver(soon);
