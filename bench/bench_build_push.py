@@ -282,7 +282,8 @@ async def measure(trigger: Trigger, pages: list[Page], label: str, *, samples: i
     if warm.missing:
         raise RuntimeError(f'{warm.missing} of {len(pages)} pages never showed their warm-up text')
     await settle()
-    result, sent = Latencies(label), Sent()
+    result = Latencies(label)
+    sent: Sent = {}
     if len(pages) == 1:
         for _ in range(samples):
             await fire_round(trigger, pages, sent, spread=0)

@@ -139,77 +139,76 @@ async def test_three_panels_on_desktop_stacked_on_phone_and_docs_sanitised(
     await page.screenshot(path=str(tmp_path / 'build-phone.png'), full_page=True)
 
 
-async def test_feed_follows_the_newest_entry_until_the_founder_scrolls_back(browser: Browser, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    app = start_app(tmp_path / 'data', free_port(), {'REDIS_URL': require_redis()})  # live appends from here
-    notifier = RedisNotifier(require_redis(), client_name='e2e-feed')
+@pytest.fixture
+async def redis_app(tmp_path) -> AsyncIterator[tuple[LiveApp, EventLog]]:  # type: ignore[no-untyped-def]
+    """An app that hears of the events this test appends (through Redis), and the log to append them with."""
+    app = start_app(tmp_path / 'data', free_port(), {'REDIS_URL': require_redis()})
+    notifier = RedisNotifier(require_redis(), client_name='e2e-live')
     try:
-        page = await browser.new_page(viewport={'width': 1280, 'height': 1400})  # the whole box in view
-        await sign_up(page, app, 'ada@example.com')
-        job_id = await recorded_build(app, 'ada@example.com')
         async with app_database(app) as sessions:
-            log = EventLog(sessions, notifier)
-            await log.append_many([Narration(job_id=job_id, text=f'Step {n} done') for n in range(1, 41)])
-            await page.goto(f'{app.url}/builds/{job_id}')
-            box = page.locator('.cf-feed-box')
-            await expect(box.get_by_text('Step 40 done')).to_be_in_viewport()  # replayed, scrolled to the end
-            assert await box.evaluate('b => b.scrollHeight > b.clientHeight')  # it does scroll
-            await log.append(Narration(job_id=job_id, text='Step 41 done'))
-            await expect(box.get_by_text('Step 41 done')).to_be_in_viewport()  # live, still followed
-
-            await box.evaluate('b => { b.scrollTop = 0; }')  # a look back, then down to the end again
-            await expect(box.get_by_text("I'm setting up the skeleton of PawBook.")).to_be_in_viewport()
-            await box.evaluate('b => { b.scrollTop = b.scrollHeight; }')
-            await log.append(Narration(job_id=job_id, text='Step 42 done'))
-            await expect(box.get_by_text('Step 42 done')).to_be_in_viewport()  # followed again
-
-            await box.evaluate('b => { b.scrollTop = 0; }')  # the founder scrolls back to read
-            await expect(box.get_by_text("I'm setting up the skeleton of PawBook.")).to_be_in_viewport()
-            await log.append(Narration(job_id=job_id, text='Step 43 done'))
-            await expect(box.get_by_text('Step 43 done')).to_have_count(1)
-            assert await box.evaluate('b => b.scrollTop') == 0  # left where they were reading
-            await expect(box.get_by_text("I'm setting up the skeleton of PawBook.")).to_be_in_viewport()
+            yield app, EventLog(sessions, notifier)
     finally:
         await notifier.close()
         stop_app(app)
+
+
+async def test_feed_follows_the_newest_entry_until_the_founder_scrolls_back(browser: Browser, redis_app) -> None:  # type: ignore[no-untyped-def]
+    app, log = redis_app
+    page = await browser.new_page(viewport={'width': 1280, 'height': 1400})  # the whole box in view
+    await sign_up(page, app, 'ada@example.com')
+    job_id = await recorded_build(app, 'ada@example.com')
+    await log.append_many([Narration(job_id=job_id, text=f'Step {n} done') for n in range(1, 41)])
+    await page.goto(f'{app.url}/builds/{job_id}')
+    box = page.locator('.cf-feed-box')
+    await expect(box.get_by_text('Step 40 done')).to_be_in_viewport()  # replayed, scrolled to the end
+    assert await box.evaluate('b => b.scrollHeight > b.clientHeight')  # it does scroll
+    await log.append(Narration(job_id=job_id, text='Step 41 done'))
+    await expect(box.get_by_text('Step 41 done')).to_be_in_viewport()  # live, still followed
+
+    await box.evaluate('b => { b.scrollTop = 0; }')  # a look back, then down to the end again
+    await expect(box.get_by_text("I'm setting up the skeleton of PawBook.")).to_be_in_viewport()
+    await box.evaluate('b => { b.scrollTop = b.scrollHeight; }')
+    await log.append(Narration(job_id=job_id, text='Step 42 done'))
+    await expect(box.get_by_text('Step 42 done')).to_be_in_viewport()  # followed again
+
+    await box.evaluate('b => { b.scrollTop = 0; }')  # the founder scrolls back to read
+    await expect(box.get_by_text("I'm setting up the skeleton of PawBook.")).to_be_in_viewport()
+    await log.append(Narration(job_id=job_id, text='Step 43 done'))
+    await expect(box.get_by_text('Step 43 done')).to_have_count(1)
+    assert await box.evaluate('b => b.scrollTop') == 0  # left where they were reading
+    await expect(box.get_by_text("I'm setting up the skeleton of PawBook.")).to_be_in_viewport()
 
 
 async def test_feed_entries_skip_tailwinds_page_walk_and_new_classes_still_get_styles(
-    browser: Browser, tmp_path
+    browser: Browser, redis_app
 ) -> None:  # type: ignore[no-untyped-def]
-    app = start_app(tmp_path / 'data', free_port(), {'REDIS_URL': require_redis()})
-    notifier = RedisNotifier(require_redis(), client_name='e2e-tailwind')
-    try:
-        page = await browser.new_page(viewport={'width': 1280, 'height': 900})
-        await sign_up(page, app, 'ada@example.com')
-        job_id = await new_build(app, 'ada@example.com')
-        async with app_database(app) as sessions:
-            log = EventLog(sessions, notifier)
-            await page.goto(f'{app.url}/builds/{job_id}')
-            await expect(page.get_by_text('Updates appear here as I work.')).to_be_visible()
-            # An observer with the signature of Tailwind's: class attributes, the whole document.
-            await page.evaluate("""() => { window.scans = 0; new MutationObserver(() => { window.scans++; })
-                .observe(document.documentElement, {attributes: true, attributeFilter: ['class'],
-                                                    childList: true, subtree: true}); }""")
-            await log.append(Narration(job_id=job_id, text='Step 1 done'))
-            await log.append(Narration(job_id=job_id, text='Step 2 done'))
-            await expect(page.get_by_text('Step 2 done')).to_be_visible()
-            scans = await page.evaluate('window.scans')
-            await log.append(Narration(job_id=job_id, text='Step 3 done'))  # into the same block of entries
-            await expect(page.get_by_text('Step 3 done')).to_be_visible()
-            assert await page.evaluate('window.scans') == scans  # a classless entry: no walk of the page
+    app, log = redis_app
+    page = await browser.new_page(viewport={'width': 1280, 'height': 900})
+    await sign_up(page, app, 'ada@example.com')
+    job_id = await new_build(app, 'ada@example.com')
+    await page.goto(f'{app.url}/builds/{job_id}')
+    await expect(page.get_by_text('Updates appear here as I work.')).to_be_visible()
+    # An observer with the signature of Tailwind's: class attributes, the whole document.
+    await page.evaluate("""() => { window.scans = 0; new MutationObserver(() => { window.scans++; })
+        .observe(document.documentElement, {attributes: true, attributeFilter: ['class'],
+                                            childList: true, subtree: true}); }""")
+    await log.append(Narration(job_id=job_id, text='Step 1 done'))
+    await log.append(Narration(job_id=job_id, text='Step 2 done'))
+    await expect(page.get_by_text('Step 2 done')).to_be_visible()
+    scans = await page.evaluate('window.scans')
+    await log.append(Narration(job_id=job_id, text='Step 3 done'))  # into the same block of entries
+    await expect(page.get_by_text('Step 3 done')).to_be_visible()
+    assert await page.evaluate('window.scans') == scans  # a classless entry: no walk of the page
 
-            # A tool call's details bring a utility the page had not used yet (pl-7): it is generated.
-            await log.append(ToolCalled(job_id=job_id, call_id='c9', tool='write_file', label='Wrote app.py',
-                                        input={'path': 'app.py'}))  # fmt: skip
-            await page.get_by_text('Verbose').click()
-            await page.get_by_text('Wrote app.py').click()
-            body = page.locator('details .pl-7').first
-            await expect(body).to_be_visible()
-            await expect(body).to_have_css('padding-left', '28px')
-            assert await page.evaluate('window.scans') > scans
-    finally:
-        await notifier.close()
-        stop_app(app)
+    # A tool call's details bring a utility the page had not used yet (pl-7): it is generated.
+    await log.append(ToolCalled(job_id=job_id, call_id='c9', tool='write_file', label='Wrote app.py',
+                                input={'path': 'app.py'}))  # fmt: skip
+    await page.get_by_text('Verbose').click()
+    await page.get_by_text('Wrote app.py').click()
+    body = page.locator('details .pl-7').first
+    await expect(body).to_be_visible()
+    await expect(body).to_have_css('padding-left', '28px')
+    assert await page.evaluate('window.scans') > scans
 
 
 async def plan_selected_project(services: Services, email: str) -> uuid.UUID:

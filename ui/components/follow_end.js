@@ -29,25 +29,25 @@ export default {
       atEnd = box.scrollTop === ours || box.scrollHeight - box.scrollTop - box.clientHeight < 8;
     };
     box.addEventListener("scroll", this.onScroll, { passive: true });
-    this.added = new MutationObserver(soon);
-    this.added.observe(box, { childList: true, subtree: true });
     // Blocks out of view are drawn late (content-visibility) and only then get their real height: when
     // that leaves the end out of view, follow it again. After a usual update this finds it in view.
     this.resized = new ResizeObserver(() => {
       if (atEnd && box.scrollTop + box.clientHeight < box.scrollHeight - 1) soon();
     });
-    this.watchBlocks = new MutationObserver((records) => {
+    this.added = new MutationObserver((records) => {
       for (const record of records) {
+        if (record.target !== box) continue; // an entry within a block
+        // a new block: its height is watched too
         for (const node of record.addedNodes) if (node.nodeType === 1) this.resized.observe(node);
       }
+      soon();
     });
-    this.watchBlocks.observe(box, { childList: true });
+    this.added.observe(box, { childList: true, subtree: true });
     for (const child of box.children) this.resized.observe(child);
     follow();
   },
   unmounted() {
     this.added.disconnect();
-    this.watchBlocks.disconnect();
     this.resized.disconnect();
     this.$el.removeEventListener("scroll", this.onScroll);
   },
