@@ -149,11 +149,29 @@ def cpu_by_group(roots: dict[str, int], since: dict[int, tuple[int, str, float]]
         while stack:
             pid = stack.pop()
             if pid in table and 'chrom' not in table[pid][1].lower():  # the browser is counted apart
-                total += used_by[pid]
+                if table[pid][1].startswith('node'):  # the Playwright driver, apart from the bench's own Python
+                    used['playwright driver'] = used.get('playwright driver', 0.0) + used_by[pid]
+                else:
+                    total += used_by[pid]
                 stack.extend(children.get(pid, ()))
         used[group] = total
-    used['chromium'] = sum(used_by[pid] for pid, (_, name, _) in table.items() if 'chrom' in name.lower())
+    for pid, (_, name, _) in table.items():
+        if 'chrom' in name.lower():
+            kind = f'chromium {_chromium_kind(pid)}'
+            used[kind] = used.get(kind, 0.0) + used_by[pid]
     return used
+
+
+def _chromium_kind(pid: int) -> str:
+    """renderer, gpu-process, utility… or browser, from the process's --type switch: which of Chromium's
+    processes a page's updates cost tells layout and script (renderer) from drawing (gpu-process)."""
+    try:
+        args = Path(f'/proc/{pid}/cmdline').read_bytes().replace(b'\0', b' ').split()
+    except OSError:
+        return 'gone'
+    # (Chromium rewrites its children's command lines into one string, hence the split on spaces.)
+    kinds = [a.split(b'=', 1)[1].decode() for a in args if a.startswith(b'--type=')]
+    return kinds[0] if kinds else 'browser'
 
 
 # ── figures ───────────────────────────────────────────────────────────────────────────────────
@@ -258,7 +276,7 @@ async def fire_round(trigger: Trigger, pages: list[Page], sent: Sent, spread: fl
     async def fire(slot: int) -> None:
         await asyncio.sleep(random.uniform(0, spread))
         text = new_text()
-        marks = {'start': time.time() * 1000}  # the same wall clock as the browser's Date.now()
+        marks = {'start': time.time() * 1000, 'slot': slot}  # start: the same wall clock as the browser's Date.now()
         await trigger(slot, text)
         marks['triggered'] = time.time() * 1000
         sent.setdefault(slot, {})[text] = marks

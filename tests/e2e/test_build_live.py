@@ -165,18 +165,23 @@ async def test_feed_follows_the_newest_entry_until_the_founder_scrolls_back(brow
     await log.append(Narration(job_id=job_id, text='Step 41 done'))
     await expect(box.get_by_text('Step 41 done')).to_be_in_viewport()  # live, still followed
 
-    await box.evaluate('b => { b.scrollTop = 0; }')  # a look back, then down to the end again
-    await expect(box.get_by_text("I'm setting up the skeleton of PawBook.")).to_be_in_viewport()
-    await box.evaluate('b => { b.scrollTop = b.scrollHeight; }')
+    # Scrolling written so that it reads the same whichever end the box counts its scroll position from.
+    to_start, to_end = 'b => { b.scrollTop = -b.scrollHeight; }', 'b => { b.scrollTop = b.scrollHeight; }'
+    first = box.get_by_text("I'm setting up the skeleton of PawBook.")
+    await box.evaluate(to_start)  # a look back, then down to the end again
+    await expect(first).to_be_in_viewport()
+    await box.evaluate(to_end)
     await log.append(Narration(job_id=job_id, text='Step 42 done'))
     await expect(box.get_by_text('Step 42 done')).to_be_in_viewport()  # followed again
 
-    await box.evaluate('b => { b.scrollTop = 0; }')  # the founder scrolls back to read
-    await expect(box.get_by_text("I'm setting up the skeleton of PawBook.")).to_be_in_viewport()
+    await box.evaluate(to_start)  # the founder scrolls back to read
+    await expect(first).to_be_in_viewport()
+    read_at = (await first.bounding_box())['y']  # type: ignore[index]
     await log.append(Narration(job_id=job_id, text='Step 43 done'))
     await expect(box.get_by_text('Step 43 done')).to_have_count(1)
-    assert await box.evaluate('b => b.scrollTop') == 0  # left where they were reading
-    await expect(box.get_by_text("I'm setting up the skeleton of PawBook.")).to_be_in_viewport()
+    await page.wait_for_timeout(200)  # a frame or two: a follow would have scrolled by now
+    await expect(box.get_by_text('Step 43 done')).not_to_be_in_viewport()  # left where they were reading
+    assert (await first.bounding_box())['y'] == read_at  # type: ignore[index]
 
 
 async def test_feed_entries_skip_tailwinds_page_walk_and_new_classes_still_get_styles(

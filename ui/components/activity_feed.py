@@ -73,7 +73,7 @@ FEED_CSS = """
 @media (min-width: 1024px) { .cf-feed-box { height: 32rem; contain: strict; } }
 /* Blocks of entries out of view are skipped when the page is drawn: with hundreds of entries, each push
    otherwise re-recorded the paint of all of them. `auto` keeps each block's last drawn height. */
-.cf-feed-box > .q-list { content-visibility: auto; contain-intrinsic-size: auto 7rem; }
+.cf-feed-box > * > .q-list { content-visibility: auto; contain-intrinsic-size: auto 7rem; }
 /* Opaque, so the browser scrolls the box by moving what it has drawn instead of drawing it again. */
 .cf-feed-box { background: #fff; } .body--dark .cf-feed-box { background: var(--q-dark); }
 """
@@ -114,8 +114,9 @@ class ActivityFeed(SeqGuard, ui.card):
             # page below it: each one re-laid out and repainted the whole page.
             self.entries = EntryList(
                 cap=MAX_ENTRIES,
-                box_classes='w-full gap-1 max-h-[32rem] overflow-y-auto',
-                box_style='contain: content; display: flex; flex-direction: column',  # not .flex: Quasar's wraps
+                box_classes='w-full max-h-[32rem] overflow-y-auto',
+                box_style='contain: content',
+                rows_classes='w-full gap-1',
                 filled_classes='cf-feed-box',
             )
             with ui.expansion('Technical details', icon='terminal').classes('w-full text-sm').mark('tech-details'):
