@@ -72,8 +72,11 @@ FEED_CSS = """
 .activity-feed summary[data-at] { cursor: pointer; }
 @media (min-width: 1024px) { .cf-feed-box { height: 32rem; contain: strict; } }
 /* Blocks of entries out of view are skipped when the page is drawn: with hundreds of entries, each push
-   otherwise re-recorded the paint of all of them. `auto` keeps each block's last drawn height. */
-.cf-feed-box > * > .q-list { content-visibility: auto; contain-intrinsic-size: auto 7rem; }
+   otherwise re-recorded the paint of all of them. `auto` keeps each block's last drawn height. Not the
+   newest 8 blocks (40 entries, more than the box shows): the browser spends a frame of its own each time a
+   skipped block comes into view or leaves it, and at the end of the feed that was every few pushes
+   (1.38 frames per push against 1.00 without). */
+.cf-feed-box > * > .q-list:nth-last-child(n+9) { content-visibility: auto; contain-intrinsic-size: auto 7rem; }
 /* Opaque, so the browser scrolls the box by moving what it has drawn instead of drawing it again. */
 .cf-feed-box { background: #fff; } .body--dark .cf-feed-box { background: var(--q-dark); }
 """
