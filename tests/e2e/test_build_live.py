@@ -163,7 +163,8 @@ async def test_feed_follows_the_newest_entry_until_the_founder_scrolls_back(brow
     await expect(box.get_by_text('Step 40 done')).to_be_in_viewport()  # replayed, scrolled to the end
     assert await box.evaluate('b => b.scrollHeight > b.clientHeight')  # it does scroll
     # Older blocks are skipped while out of view; the newest 8 (40 entries, more than the box shows) never are.
-    blocks = await box.evaluate('b => [...b.firstElementChild.children].map(e => getComputedStyle(e).contentVisibility)')
+    visibility = 'b => [...b.firstElementChild.children].map(e => getComputedStyle(e).contentVisibility)'
+    blocks = await box.evaluate(visibility)
     assert len(blocks) > 8 and set(blocks[:-8]) == {'auto'} and set(blocks[-8:]) == {'visible'}
     await log.append(Narration(job_id=job_id, text='Step 41 done'))
     await expect(box.get_by_text('Step 41 done')).to_be_in_viewport()  # live, still followed
