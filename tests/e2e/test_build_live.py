@@ -23,7 +23,7 @@ from core.adapters.notify_memory import MemoryNotifier
 from core.adapters.notify_redis import RedisNotifier
 from core.config import Settings
 from core.db import make_engine, make_session_factory
-from core.events import EventLog, Narration, SnapshotUpdated, ToolCalled
+from core.events import EventLog, Narration, SnapshotUpdated, ToolCalled, ToolResult
 from core.models import BuildJob, Project, User
 from core.services import Services, build_services
 from tests.e2e.conftest import LiveApp, free_port, start_app, stop_app
@@ -218,6 +218,31 @@ async def test_feed_entries_skip_tailwinds_page_walk_and_new_classes_still_get_s
     await expect(body).to_be_visible()
     await expect(body).to_have_css('padding-left', '28px')
     assert await page.evaluate('window.scans') > scans
+
+
+async def test_an_older_block_shows_what_changes_in_it_after_newer_blocks_were_added(
+    browser: Browser, redis_app
+) -> None:  # type: ignore[no-untyped-def]
+    """Blocks of the feed are not drawn again when a block is added beside them (entry_block.js); a change
+    inside one afterwards must still show."""
+    app, log = redis_app
+    page = await browser.new_page(viewport={'width': 1280, 'height': 1400})
+    await sign_up(page, app, 'ada@example.com')
+    job_id = await new_build(app, 'ada@example.com')
+    call = ToolCalled(job_id=job_id, call_id='c1', tool='run', label='Ran the tests', input={'cmd': 'pytest'})
+    await log.append_many([call, *(Narration(job_id=job_id, text=f'Step {n} done') for n in range(1, 5))])
+    await page.goto(f'{app.url}/builds/{job_id}')  # the first block, full, replayed
+    await expect(page.get_by_text('Step 4 done')).to_be_visible()
+    await log.append_many([Narration(job_id=job_id, text=f'Step {n} done') for n in range(5, 12)])  # 2 more
+    await expect(page.get_by_text('Step 11 done')).to_be_visible()
+    await log.append(ToolResult(job_id=job_id, call_id='c1', tool='run', ok=True, output='3 passed'))  # block 1
+    await log.append(Narration(job_id=job_id, text='Step 12 done'))
+    await expect(page.get_by_text('Step 12 done')).to_be_visible()
+    await page.get_by_text('Verbose').click()
+    await page.get_by_text('Ran the tests').click()
+    await expect(page.get_by_text('3 passed')).to_be_visible()
+    await page.get_by_text('Verbose').click()
+    await expect(page.get_by_text('Ran the tests')).to_be_hidden()
 
 
 async def plan_selected_project(services: Services, email: str) -> uuid.UUID:

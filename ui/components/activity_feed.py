@@ -76,7 +76,7 @@ FEED_CSS = """
    newest 8 blocks (40 entries, more than the box shows): the browser spends a frame of its own each time a
    skipped block comes into view or leaves it, and at the end of the feed that was every few pushes
    (1.38 frames per push against 1.00 without). */
-.cf-feed-box > * > .q-list:nth-last-child(n+9) { content-visibility: auto; contain-intrinsic-size: auto 7rem; }
+.cf-feed-box > * > :nth-last-child(n+9) { content-visibility: auto; contain-intrinsic-size: auto 7rem; }
 /* Opaque, so the browser scrolls the box by moving what it has drawn instead of drawing it again. */
 .cf-feed-box { background: #fff; } .body--dark .cf-feed-box { background: var(--q-dark); }
 """

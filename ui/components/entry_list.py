@@ -3,9 +3,10 @@
 When an element's children change, NiceGUI's client re-renders the nearest Vue component that encloses
 the element, and every component below it. In a flat list of N entries each new entry therefore costs
 N entries of rendering in the browser (and with 20 builds watched, the CPU it starves pushes back
-every page's updates). Here the entries live in blocks of `block`, each behind its own component: a
-new entry re-renders its block only, and a new block (one per `block` entries) re-renders the blocks
-once. The oldest block is dropped once the list holds more than `cap` entries.
+every page's updates). Here the entries live in blocks of `block`, each behind its own component
+(EntryBlock): a new entry re-renders its block only, and a new block (one per `block` entries) renders
+itself and the list of blocks, not the blocks already there. The oldest block is dropped once the list
+holds more than `cap` entries.
 
 The newest entry goes at the end, and the box keeps its end in view by itself: it lays out from the
 bottom up (`column-reverse`), so its scroll position counts from the end. While the reader is at the end a
@@ -24,16 +25,18 @@ from nicegui import ui
 
 E = TypeVar('E', bound=ui.element)  # the element an entry is (ActivityFeed types its entries with it too)
 # A new entry re-renders its block: with blocks of 20 a push cost the page ~4.8 ms of script, with 5 ~3.5 ms
-# (Chromium trace, one page, 20 pushes); a new block, once per 5 entries, re-renders only the list of blocks.
+# (Chromium trace, one page, 20 pushes); a new block, once per 5 entries, renders only itself and the list.
 BLOCK = 5
 # The rows are their own layer (`will-change`): as the box grows from the bottom, a new entry moves the rows
 # up within the box; as a layer they are moved, not drawn again (raster per push 14-18 → 8.5 ms in 20).
 ROWS_STYLE = 'display: flex; flex-direction: column; margin-bottom: auto; will-change: transform'
+HOLDER_STYLE = 'display: flex; flex-direction: column; gap: 0.25rem'  # a style, not classes: see EntryBlock
 
 
-def _boundary() -> ui.element:
-    """A Vue component with a plain div inside: changes to that div re-render from here down only."""
-    return ui.element('q-list').classes('w-full').props('role=none')
+class EntryBlock(ui.element, component='entry_block.js'):
+    """A block of entries behind its own Vue component: a change inside re-renders from here down only, and
+    a block added beside it does not re-render it (see entry_block.js). Neither it nor its holder has a
+    class, so adding one costs no walk of the page by Tailwind (see tailwind_quiet.js)."""
 
 
 class EntryList(ui.element):
@@ -62,7 +65,7 @@ class EntryList(ui.element):
             )
             with self.box:
                 self.rows = ui.element().classes(rows_classes).style(ROWS_STYLE)
-        self._blocks: list[ui.column] = []  # oldest first; each inside its own boundary
+        self._blocks: list[ui.element] = []  # oldest first; each inside its own EntryBlock
 
     def add(self, build: Callable[[], E]) -> E:
         """Create an entry with `build` and put it at the end."""
@@ -79,13 +82,13 @@ class EntryList(ui.element):
     def __len__(self) -> int:
         return sum(len(holder.default_slot.children) for holder in self._blocks)
 
-    def _open_block(self) -> ui.column:
+    def _open_block(self) -> ui.element:
         if self._blocks and len(self._blocks[-1].default_slot.children) < self.block:
             return self._blocks[-1]
         if not self._blocks:
             self.box.classes(self.filled_classes)
-        with self.rows, _boundary():
-            holder = ui.column().classes('w-full gap-1')
+        with self.rows, EntryBlock():
+            holder = ui.element().style(HOLDER_STYLE)
         self._blocks.append(holder)
         return holder
 
