@@ -143,22 +143,19 @@ def cpu_by_group(roots: dict[str, int], since: dict[int, tuple[int, str, float]]
     children: dict[int, list[int]] = collections.defaultdict(list)
     for pid, (ppid, _, _) in table.items():
         children[ppid].append(pid)
-    used = {}
+    used: dict[str, float] = collections.defaultdict(float)
     for group, root in roots.items():
-        stack, total = [root], 0.0
+        stack = [root]
+        used[group] = 0.0
         while stack:
             pid = stack.pop()
             if pid in table and 'chrom' not in table[pid][1].lower():  # the browser is counted apart
-                if table[pid][1].startswith('node'):  # the Playwright driver, apart from the bench's own Python
-                    used['playwright driver'] = used.get('playwright driver', 0.0) + used_by[pid]
-                else:
-                    total += used_by[pid]
+                # the Playwright driver (node) apart from the bench's own Python
+                used['playwright driver' if table[pid][1].startswith('node') else group] += used_by[pid]
                 stack.extend(children.get(pid, ()))
-        used[group] = total
     for pid, (_, name, _) in table.items():
         if 'chrom' in name.lower():
-            kind = f'chromium {_chromium_kind(pid)}'
-            used[kind] = used.get(kind, 0.0) + used_by[pid]
+            used[f'chromium {_chromium_kind(pid)}'] += used_by[pid]
     return used
 
 
@@ -276,7 +273,7 @@ async def fire_round(trigger: Trigger, pages: list[Page], sent: Sent, spread: fl
     async def fire(slot: int) -> None:
         await asyncio.sleep(random.uniform(0, spread))
         text = new_text()
-        marks = {'start': time.time() * 1000, 'slot': slot}  # start: the same wall clock as the browser's Date.now()
+        marks = {'start': time.time() * 1000, 'slot': slot}  # start: the wall clock of the browser's Date.now()
         await trigger(slot, text)
         marks['triggered'] = time.time() * 1000
         sent.setdefault(slot, {})[text] = marks

@@ -24,7 +24,7 @@ export default {
     const plain = toRaw(store);
     const shown = [];
     const note = (id) => {
-      store[id]; // eslint-disable-line no-unused-expressions -- the subscription
+      store[id]; // read for the subscription only
       const element = plain[id];
       shown.push(element);
       if (!element) return;
