@@ -62,7 +62,7 @@ from sqlmodel import select
 from core.adapters.notify_redis import RedisNotifier
 from core.config import Settings
 from core.db import make_engine, make_session_factory
-from core.events import EventLog, Narration
+from core.events import EventLog, Narration, build_topic
 from core.models import BuildJob, Project, User
 from tests.live_app import CHROMIUM_ARGS, LiveProcess, free_port, start_process, stop_process
 
@@ -183,7 +183,8 @@ def pct(values: list[float], q: float) -> float:
 
 STAGES = (  # (label, from mark, to mark); marks are ms on this machine's wall clock
     ('trigger', 'start', 'triggered'),  # the bench's append (SQLite commit + Redis publish) or POST
-    ('→ app applies', 'start', 'applied'),  # Redis wake-up, the follower's read, ActivityFeed.apply
+    ('→ app woken', 'start', 'woken'),  # the bench's append, Redis, the app's notifier hands the seq on
+    ('→ applied', 'woken', 'applied'),  # the follower's read, ActivityFeed.apply
     ('→ emitted', 'applied', 'emitted'),  # NiceGUI outbox until socket.io emit
     ('→ browser JS', 'emitted', 'arrived'),  # network and the page's busy main thread
     ('start → browser JS', 'start', 'arrived'),
@@ -552,18 +553,29 @@ def _mark_server_side() -> dict[str, dict[str, float]]:
     is emitted (wrappers installed in this process only; the product code is not changed)."""
     from nicegui import core
 
+    from core.notify import TopicListener
     from ui.components.activity_feed import ActivityFeed
 
     marks: dict[str, dict[str, float]] = {}
     pending: set[str] = set()
-    apply = ActivityFeed.apply
+    woken: dict[tuple[str, int], float] = {}  # (topic, seq) → when the notifier handed it to a follower
+    apply, announce = ActivityFeed.apply, TopicListener.announce
+
+    def marked_announce(self: TopicListener, seq: int, note: str = '') -> None:
+        woken.setdefault((self.topic, seq), time.time() * 1000)
+        announce(self, seq, note)
 
     def marked_apply(self: ActivityFeed, event: Any) -> None:
         text = getattr(event, 'text', '')
         if event.type == 'agent.narration' and text.startswith('bench-') and text not in marks:
             marks[text] = {'applied': time.time() * 1000}
+            at = woken.pop((build_topic(event.job_id), event.seq), None)
+            if at is not None:
+                marks[text]['woken'] = at
             pending.add(text)
         apply(self, event)
+
+    TopicListener.announce = marked_announce  # type: ignore[method-assign]
 
     ActivityFeed.apply = marked_apply  # type: ignore[method-assign]
     emit = core.sio.emit

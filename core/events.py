@@ -7,6 +7,7 @@ Each event is a small frozen model. `EventLog.append` assigns `seq`; readers par
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -196,7 +197,9 @@ logger = logging.getLogger(__name__)
 # Core tables: the hot path skips ORM identity-map work.
 _events = cast(Table, BuildEventRow.__table__)  # type: ignore[attr-defined]
 _jobs = cast(Table, BuildJob.__table__)  # type: ignore[attr-defined]
-_PENDING_KEY = 'cofounder.events.pending_publish'  # session.info slot: job_id → last seq appended
+_PENDING_KEY = 'cofounder.events.pending_publish'  # session.info slot: job_id → the events appended
+# A wake-up carries the events it announces up to this size; bigger ones (long log batches) are read back.
+MAX_NOTE_CHARS = 16_384
 # Built once and read on a plain connection: every page watching a build reads once per wake-up, and
 # building the query and an ORM session each time was a third of the app's CPU per pushed event.
 _READ_EVENTS = (
@@ -217,8 +220,9 @@ def build_topic(job_id: UUID) -> str:
 class EventLog:
     """The append-only, per-job ordered log of build events (B-3).
 
-    The database is the one source of truth; the notifier only wakes followers ("job X has
-    events up to seq N"), so replay and live can never disagree.
+    The database is the one source of truth. The notifier wakes followers ("job X has events up to
+    seq N") and hands them the new events when they are small; a follower takes those only when they
+    continue exactly where it is, and otherwise reads the log, so replay and live can never disagree.
     """
 
     def __init__(
@@ -243,7 +247,7 @@ class EventLog:
             return []
         async with self._engine.begin() as conn:  # no ORM session: an append is the agent's hot path
             stored = await _insert_events(conn, batch)
-        await self.publish(stored[-1].job_id, stored[-1].seq)
+        await self.publish(stored)
         return stored
 
     async def append_in(self, session: AsyncSession, events: Sequence[BuildEvent]) -> list[BuildEvent]:
@@ -255,8 +259,8 @@ class EventLog:
         if not events:
             return []
         stored = await _insert_events(session, events)
-        pending: dict[UUID, int] = session.info.setdefault(_PENDING_KEY, {})
-        pending[stored[-1].job_id] = stored[-1].seq
+        pending: dict[UUID, list[BuildEvent]] = session.info.setdefault(_PENDING_KEY, {})
+        pending.setdefault(stored[-1].job_id, []).extend(stored)
         return stored
 
     @asynccontextmanager
@@ -268,19 +272,20 @@ class EventLog:
 
     async def publish_after_commit(self, session: AsyncSession) -> None:
         """Announce the events appended in `session` (call only after it committed)."""
-        pending: dict[UUID, int] = session.info.pop(_PENDING_KEY, {})
-        for job_id, seq in pending.items():
-            await self.publish(job_id, seq)
+        pending: dict[UUID, list[BuildEvent]] = session.info.pop(_PENDING_KEY, {})
+        for stored in pending.values():
+            await self.publish(stored)
 
-    async def publish(self, job_id: UUID, seq: int) -> None:
-        """Wake the followers of a job."""
-        await self.announce(build_topic(job_id), seq)
+    async def publish(self, stored: Sequence[BuildEvent]) -> None:
+        """Wake the followers of the job of `stored` (committed events, oldest first), handing them the
+        events too when they are small, so that each follower need not read them back."""
+        await self.announce(build_topic(stored[-1].job_id), stored[-1].seq, note=_note(stored))
 
-    async def announce(self, topic: str, seq: int = 1) -> None:
+    async def announce(self, topic: str, seq: int = 1, *, note: str = '') -> None:
         """Publish on any topic (e.g. a control signal such as a cancel). A failure is logged, not raised:
         what matters is stored, and listeners re-read on their resync timeout."""
         try:
-            await self._notifier.publish(topic, seq)
+            await self._notifier.publish(topic, seq, note)
         except Exception:  # noqa: BLE001 — a wake-up must never fail a committed write
             logger.warning('could not announce %s up to seq %s', topic, seq, exc_info=True)
 
@@ -318,8 +323,8 @@ class EventLog:
         listener = await self._notifier.listen(build_topic(job_id))
         try:
             last = after_seq
+            batch = await self.read(job_id, after_seq=last, limit=self._page_size)
             while True:
-                batch = await self.read(job_id, after_seq=last, limit=self._page_size)
                 for event in batch:
                     if event.seq <= last:  # defensive: a seq is yielded once, in order
                         continue
@@ -328,10 +333,51 @@ class EventLog:
                     if (until_done and event.type == 'build.done') or (stop_when is not None and stop_when(event)):
                         return
                 if len(batch) < self._page_size:
-                    # Any wake-up (or the resync timeout) leads to one cheap indexed re-read.
-                    await listener.wait(self._resync_timeout)
+                    # The wake-up (or the resync timeout) leads to one cheap indexed re-read, unless it
+                    # brought the events that come next.
+                    announced = await listener.wait(self._resync_timeout)
+                    carried = _carried(job_id, listener.notes(), last, announced)
+                    if carried is not None:
+                        batch = carried
+                        continue
+                batch = await self.read(job_id, after_seq=last, limit=self._page_size)
         finally:
             await asyncio.shield(listener.close())
+
+
+def _note(stored: Sequence[BuildEvent]) -> str:
+    """Committed events as a wake-up carries them: the parts of their rows, so a follower rebuilds them with
+    `parse_event` just as from the log. Empty (a bare wake-up) when too big to be worth carrying."""
+    note = json.dumps(
+        [{'seq': e.seq, 'at': e.at.isoformat(), 'type': e.type, 'payload': e.payload()} for e in stored],
+        ensure_ascii=False,
+        separators=(',', ':'),
+    )
+    return note if len(note) <= MAX_NOTE_CHARS else ''
+
+
+def _carried(job_id: UUID, notes: list[str], last: int, announced: int | None) -> list[BuildEvent] | None:
+    """The events the wake-ups carried that follow `last` without a gap, through the seq `announced`.
+
+    None when they do not: a timeout, a re-subscription (seq 0), an announcement of nothing new, a note
+    dropped, too big or unreadable, or wake-ups from several writers that arrived out of order. The
+    follower then reads the log, which is always right.
+    """
+    if announced is None or announced <= last or not notes:
+        return None
+    events: dict[int, BuildEvent] = {}
+    try:
+        for note in notes:
+            for part in json.loads(note):
+                if part['seq'] > last:
+                    events[part['seq']] = parse_event(job_id=job_id, **part)
+    except (ValueError, KeyError, TypeError):
+        return None
+    following = []
+    while last + 1 in events:
+        last += 1
+        following.append(events[last])
+    return following if last >= announced else None
 
 
 async def _insert_events(db: AsyncSession | AsyncConnection, events: Sequence[BuildEvent]) -> list[BuildEvent]:

@@ -23,13 +23,19 @@ class Listener(Protocol):
         """Latest seq announced since the last call, waiting if none yet; None on timeout."""
         ...
 
+    def notes(self) -> list[str]:
+        """The notes published since the previous call, oldest first. A hint only: the oldest are
+        dropped when many pile up, and a publish may carry none."""
+        ...
+
     async def close(self) -> None: ...
 
 
 class Notifier(Protocol):
-    """Wakes followers: "topic X has events up to seq N". It carries no event data."""
+    """Wakes followers: "topic X has events up to seq N", with an optional note (the event log puts the
+    events themselves in it, so a follower need not read them back; the log stays the truth)."""
 
-    async def publish(self, topic: str, seq: int) -> None: ...
+    async def publish(self, topic: str, seq: int, note: str = '') -> None: ...
 
     async def listen(self, topic: str) -> Listener: ...
 

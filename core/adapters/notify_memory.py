@@ -12,9 +12,9 @@ class MemoryNotifier:
     def __init__(self) -> None:
         self._topics: dict[str, set[TopicListener]] = {}
 
-    async def publish(self, topic: str, seq: int) -> None:
+    async def publish(self, topic: str, seq: int, note: str = '') -> None:
         for listener in self._topics.get(topic, ()):
-            listener.announce(seq)
+            listener.announce(seq, note)
 
     async def listen(self, topic: str) -> Listener:
         listener = TopicListener(topic, self._remove)

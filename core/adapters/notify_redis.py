@@ -24,6 +24,7 @@ from core.ports import Listener
 logger = logging.getLogger(__name__)
 
 RESYNC_SEQ = 0  # what a listener receives after a reconnect: "something may have been missed"
+NOTE_SEPARATOR = ' '  # a message is "<seq>" or "<seq> <note>"
 
 
 class RedisNotifier:
@@ -52,11 +53,12 @@ class RedisNotifier:
 
     # ── the port ──
 
-    async def publish(self, topic: str, seq: int) -> None:
-        """Announce seq on topic. Retried once; a failure is logged, since followers resync anyway."""
+    async def publish(self, topic: str, seq: int, note: str = '') -> None:
+        """Announce seq (and note) on topic. Retried once; a failure is logged, since followers resync anyway."""
+        message = f'{seq}{NOTE_SEPARATOR}{note}' if note else str(seq)
         for attempt in (1, 2):
             try:
-                await self._client.publish(topic, str(seq))
+                await self._client.publish(topic, message)
                 return
             except (RedisError, OSError):
                 if attempt == 2:
@@ -179,12 +181,14 @@ class RedisNotifier:
         channel = message['channel']
         topic = channel.decode() if isinstance(channel, bytes) else channel
         if kind == 'message':
+            data = message['data']
+            head, _, note = (data.decode() if isinstance(data, bytes) else str(data)).partition(NOTE_SEPARATOR)
             try:
-                seq = int(message['data'])
-            except (TypeError, ValueError):
+                seq = int(head)
+            except ValueError:
                 return
             for listener in self._listeners.get(topic, ()):
-                listener.announce(seq)
+                listener.announce(seq, note)
         elif kind == 'subscribe' and topic != self._control:
             ready = self._ready.pop(topic, None)
             if ready is not None:

@@ -8,20 +8,24 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 
 import pytest
+from sqlalchemy import event
 
 from core.adapters.notify_memory import MemoryNotifier
 from core.adapters.notify_redis import RedisNotifier
-from core.db import SessionFactory, make_engine, make_session_factory, transaction
+from core.db import SessionFactory, engine_of, make_engine, make_session_factory, transaction
 from core.events import (
+    MAX_NOTE_CHARS,
     BuildDone,
     BuildEvent,
     EventLog,
+    LogLines,
     Narration,
     StageChanged,
     ToolCalled,
     UnknownEvent,
 )
 from core.models import BuildEventRow, BuildJob, Project, Tier, User
+from core.notify import MAX_NOTES
 from core.ports import Listener, Notifier
 from tests.services import require_redis
 
@@ -268,12 +272,117 @@ async def test_follow_works_across_engines(db_url: str, session_factory, notifie
         await engine.dispose()
 
 
+# ── follow: the events a wake-up carries ──
+
+
+def reads_of_the_log(sessions: SessionFactory) -> list[str]:
+    """The SELECTs on build_events made through `sessions`' engine from now on."""
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        if 'FROM build_events' in statement:
+            statements.append(statement)
+
+    event.listen(engine_of(sessions).sync_engine, 'before_cursor_execute', note)
+    return statements
+
+
+async def next_event(events: AsyncIterator[BuildEvent]) -> BuildEvent:
+    return await asyncio.wait_for(anext(events), WAIT)
+
+
+async def test_a_live_follower_takes_the_events_its_wake_up_carried(live_log: EventLog, session_factory) -> None:
+    job = await make_job(session_factory)
+    call = ToolCalled(job_id=job, call_id='c1', tool='write_file', label='Wrote app/login.py', input={'é': [1, 'a b']})
+    async with aclosing(live_log.follow(job)) as events:
+        await live_log.append(say(job, 'first'))
+        assert (await next_event(events)).seq == 1  # the replay read, then live
+        reads = reads_of_the_log(session_factory)
+        live = []
+        for sent in [call, say(job, 'two words'), StageChanged(job_id=job, from_state='CODE', to_state='DEPS')]:
+            await live_log.append(sent)
+            live.append(await next_event(events))
+        assert reads == []  # each follower would otherwise read every event back from the database
+    assert live == (await live_log.read(job))[1:]  # exactly what a replay gives
+
+
+async def test_events_too_big_to_carry_and_batches_are_followed_in_order(live_log: EventLog, session_factory) -> None:
+    job = await make_job(session_factory)
+    big = LogLines(job_id=job, lines=['x' * 1000] * (MAX_NOTE_CHARS // 1000 + 1))
+    task = asyncio.create_task(collect(live_log, job))
+    await asyncio.sleep(0.05)
+    await live_log.append(say(job, 'small'))
+    await live_log.append(big)  # announced without the event: the follower reads it
+    await live_log.append_many([say(job, 'a'), say(job, 'b')])
+    async with live_log.transaction() as session:
+        await live_log.append_in(session, [say(job, 'c')])
+        await live_log.append_in(session, [BuildDone(job_id=job, state='READY')])
+    followed = await task
+    assert [e.seq for e in followed] == [1, 2, 3, 4, 5, 6]
+    assert followed == await live_log.read(job)
+
+
+async def test_a_wake_up_that_carried_only_part_of_what_it_announced_is_read(live_log: EventLog, session_factory):
+    job = await make_job(session_factory)
+    async with aclosing(live_log.follow(job)) as events:
+        await live_log.append(say(job, 'first'))
+        assert (await next_event(events)).seq == 1
+        await live_log.append(say(job, 'carried'))
+        await live_log.append(LogLines(job_id=job, lines=['x' * 1000] * (MAX_NOTE_CHARS // 1000 + 1)))
+        await asyncio.sleep(0.05)  # both wake-ups arrive before the follower waits again
+        followed = [await asyncio.wait_for(anext(events), 5) for _ in range(2)]  # well before the resync
+    assert [e.type for e in followed] == ['agent.narration', 'log.lines']
+
+
+class ReorderingNotifier(MemoryNotifier):
+    """Hand-written fake at the edge: wake-ups of two writers arrive swapped (each pair in reverse)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held: tuple[str, int, str] | None = None
+
+    async def publish(self, topic: str, seq: int, note: str = '') -> None:
+        if self.held is None:
+            self.held = (topic, seq, note)
+            return
+        held, self.held = self.held, None
+        await super().publish(topic, seq, note)
+        await super().publish(*held)
+
+
+async def test_wake_ups_out_of_order_still_give_each_event_once_in_order(session_factory) -> None:
+    log = EventLog(session_factory, ReorderingNotifier(), resync_timeout=5)
+    job = await make_job(session_factory)
+    task = asyncio.create_task(collect(log, job))
+    await asyncio.sleep(0.05)
+    for i in range(9):
+        await log.append(say(job, str(i)))
+        await asyncio.sleep(0.01)  # the follower wakes between publishes
+    await log.append(BuildDone(job_id=job, state='READY'))
+    assert [e.seq for e in await task] == list(range(1, 11))
+
+
+async def test_a_follower_that_fell_behind_reads_what_its_wake_ups_dropped(live_log: EventLog, session_factory):
+    job = await make_job(session_factory)
+    async with aclosing(live_log.follow(job)) as events:
+        await live_log.append(say(job, 'first'))
+        assert (await next_event(events)).seq == 1
+        for i in range(MAX_NOTES * 2):  # meanwhile the follower is busy elsewhere
+            await live_log.append(say(job, str(i)))
+        await asyncio.sleep(0.05)
+        seqs = [(await next_event(events)).seq for _ in range(MAX_NOTES * 2)]
+    assert seqs == list(range(2, MAX_NOTES * 2 + 2))
+
+
 class DeafListener:
     """A listener whose wake-ups are all lost (a notifier outage)."""
 
     async def wait(self, timeout: float | None = None) -> int | None:  # noqa: ASYNC109
         await asyncio.sleep(timeout or 0)
         return None
+
+    def notes(self) -> list[str]:
+        return []
 
     async def close(self) -> None:
         return None
@@ -282,7 +391,7 @@ class DeafListener:
 class LosingNotifier:
     """Hand-written fake at the edge: every publish is lost."""
 
-    async def publish(self, topic: str, seq: int) -> None:
+    async def publish(self, topic: str, seq: int, note: str = '') -> None:
         return None
 
     async def listen(self, topic: str) -> Listener:

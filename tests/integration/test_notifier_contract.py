@@ -123,6 +123,19 @@ async def test_many_concurrent_listens_on_fresh_topics_all_receive(notifier: Not
     assert [await listener.wait(WAIT) for listener in listeners] == list(range(1, 21))
 
 
+async def test_notes_reach_every_listener_once_in_order(notifier: Notifier) -> None:
+    name = topic()
+    listeners = [await notifier.listen(name) for _ in range(2)]
+    notes = ['[{"seq":1,"text":"a note: with spaces"}]', '', 'écrit 2']  # the second publish carries none
+    for seq, note in enumerate(notes, start=1):
+        await notifier.publish(name, seq, note)
+    for listener in listeners:
+        await wait_for_seq(listener, 3)
+        assert listener.notes() == [notes[0], notes[2]]
+        assert listener.notes() == []  # taken
+        await listener.close()
+
+
 # ── Redis only ──
 
 
