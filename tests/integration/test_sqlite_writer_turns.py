@@ -56,3 +56,19 @@ async def test_many_concurrent_writers_all_succeed(sqlite_session_factory) -> No
     done: list[str] = []
     await asyncio.gather(*(add_tier(sqlite_session_factory, f'u{n}', done) for n in range(40)))
     assert len(done) == 40
+
+
+async def test_a_write_left_open_on_a_returned_connection_is_rolled_back(sqlite_session_factory) -> None:  # type: ignore[no-untyped-def]
+    # The pool skips its rollback when nothing is open; what is open must still go, or the next user of the
+    # connection would commit it with its own work.
+    engine = sqlite_session_factory.kw['bind']
+    async with engine.begin() as conn:
+        await conn.execute(text('create table notes (body text)'))
+    async with engine.connect() as conn:  # a write the connection's user never ended
+        await conn.run_sync(
+            lambda sync: sync.connection.dbapi_connection.cursor().execute("insert into notes values ('stray')")
+        )
+    async with engine.begin() as conn:  # the same pooled connection, next user
+        await conn.execute(text("insert into notes values ('mine')"))
+    async with engine.connect() as conn:
+        assert (await conn.execute(text('select body from notes'))).scalars().all() == ['mine']
