@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -29,7 +30,7 @@ def make_engine(url: str, *, writer_turns: bool = True) -> AsyncEngine:
         event.listen(engine.sync_engine, 'connect', _sqlite_pragmas)
         event.listen(engine.sync_engine, 'reset', _rollback_if_open)
         if writer_turns:
-            SQLiteWriterTurns().attach(engine)
+            _turns[engine.sync_engine] = SQLiteWriterTurns().attach(engine)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
@@ -73,12 +74,24 @@ class SQLiteWriterTurns:
         self._lock = asyncio.Lock()
         self._holder: Any = None  # the DBAPI connection whose transaction has the turn
 
-    def attach(self, engine: AsyncEngine) -> None:
+    def attach(self, engine: AsyncEngine) -> SQLiteWriterTurns:
         sync = engine.sync_engine
         event.listen(sync, 'before_cursor_execute', self._before_execute)
         for name in ('commit', 'rollback'):
             event.listen(sync, name, self._transaction_end)
         event.listen(sync.pool, 'checkin', self._checked_in)  # a connection returned mid-transaction
+        return self
+
+    @asynccontextmanager
+    async def turn(self, dbapi: Any) -> AsyncIterator[None]:
+        """The turn for a transaction written on the driver's connection directly (no SQLAlchemy events)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._lock.acquire(), self.TIMEOUT)
+            self._holder = dbapi
+        try:
+            yield
+        finally:
+            self._release(dbapi)
 
     def _before_execute(self, conn, _cursor, statement: str, *_args: Any) -> None:  # type: ignore[no-untyped-def]
         dbapi = conn.connection.dbapi_connection
@@ -102,6 +115,20 @@ class SQLiteWriterTurns:
         if dbapi is not None and self._holder is dbapi:
             self._holder = None
             self._lock.release()
+
+
+_turns: weakref.WeakKeyDictionary[Any, SQLiteWriterTurns] = weakref.WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def writer_turn(engine: AsyncEngine, dbapi: Any) -> AsyncIterator[None]:
+    """Hold the engine's SQLite writer turn (when it has them) around a write made on `dbapi` directly."""
+    turns = _turns.get(engine.sync_engine)
+    if turns is None:
+        yield
+        return
+    async with turns.turn(dbapi):
+        yield
 
 
 def make_session_factory(engine: AsyncEngine) -> SessionFactory:

@@ -196,6 +196,39 @@ async def test_writers_with_separate_engines_get_gap_free_seqs(db_url: str, sess
     assert sorted(s for seqs in results for s in seqs) == list(range(1, 401))
 
 
+async def test_an_append_waits_for_an_open_write_of_the_same_process(sqlite_session_factory) -> None:  # type: ignore[no-untyped-def]
+    log = EventLog(sqlite_session_factory, MemoryNotifier())
+    job = await make_job(sqlite_session_factory)
+    async with sqlite_session_factory() as holder:
+        holder.add(Tier(name='pro', label='Pro', token_allowance=1))
+        await holder.flush()  # holds the write turn until it commits
+        append = asyncio.create_task(log.append(say(job, 'after the holder')))
+        await asyncio.sleep(0.1)
+        assert not append.done()  # waiting its turn, not failing on a locked database
+        await holder.commit()
+    assert (await asyncio.wait_for(append, WAIT)).seq == 1
+
+
+async def test_failed_and_cancelled_appends_leave_the_log_writable(sqlite_session_factory) -> None:  # type: ignore[no-untyped-def]
+    log = EventLog(sqlite_session_factory, MemoryNotifier())
+    job = await make_job(sqlite_session_factory)
+    with pytest.raises(LookupError):
+        await log.append(say(uuid.uuid4(), 'nobody'))
+    for delay in (0, 0.0005, 0.001, 0.002):  # cancelled at different points of the append
+        task = asyncio.create_task(log.append(say(job, 'cancelled')))
+        await asyncio.sleep(delay)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    kept = await asyncio.wait_for(log.append(say(job, 'kept')), WAIT)
+    assert [e.seq for e in await log.read(job)] == list(range(1, kept.seq + 1))  # no gap, nothing half-written
+    engine = make_engine(str(engine_of(sqlite_session_factory).url))  # another process: no write left open
+    try:
+        other = EventLog(make_session_factory(engine), MemoryNotifier())
+        assert (await asyncio.wait_for(other.append(say(job, 'another process')), WAIT)).seq == kept.seq + 1
+    finally:
+        await engine.dispose()
+
+
 # ── follow ──
 
 
