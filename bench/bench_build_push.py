@@ -528,7 +528,7 @@ def serve_app() -> None:
 
     out = Path(os.environ['BENCH_WATCHDOG_OUT'])
     stacks = int(os.environ.get('BENCH_STACKS', '0'))
-    marks = _mark_server_side()
+    marks, woken = _mark_server_side()
 
     async def begin() -> None:
         watchdog, lags = Watchdog(), []
@@ -541,6 +541,7 @@ def serve_app() -> None:
             lags.clear()
             watchdog.reset()
             marks.clear()
+            woken.clear()
 
         asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, dump)
 
@@ -548,7 +549,7 @@ def serve_app() -> None:
     sys.exit(app_main.main(['serve']))
 
 
-def _mark_server_side() -> dict[str, dict[str, float]]:
+def _mark_server_side() -> tuple[dict[str, dict[str, float]], dict[tuple[str, int], float]]:
     """Note when a bench narration reaches ActivityFeed.apply and when the socket.io message carrying it
     is emitted (wrappers installed in this process only; the product code is not changed)."""
     from nicegui import core
@@ -589,7 +590,7 @@ def _mark_server_side() -> dict[str, dict[str, float]]:
         return await emit(*args, **kwargs)
 
     core.sio.emit = marked_emit  # type: ignore[method-assign]
-    return marks
+    return marks, woken  # woken: every announcement, so cleared with the marks at each phase
 
 
 class AppProbe:
