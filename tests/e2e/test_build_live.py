@@ -114,6 +114,8 @@ async def test_three_panels_on_desktop_stacked_on_phone_and_docs_sanitised(
     # Beside the other panels the entries scroll in a box of fixed height: a new one moves nothing else.
     entries = await page.locator('.cf-feed-box').bounding_box()
     assert entries['height'] == 512, entries
+    contain = 'b => getComputedStyle(b).contain'  # the box is where a new entry's layout starts and ends
+    assert await page.locator('.cf-feed-box').evaluate(contain) == 'strict'
     await page.screenshot(path=str(tmp_path / 'build-desktop.png'), full_page=True)
 
     # The clocks count in the browser, with no message from the server.
@@ -134,6 +136,7 @@ async def test_three_panels_on_desktop_stacked_on_phone_and_docs_sanitised(
     feed = await page.locator('.activity-feed').bounding_box()
     toggle = await page.get_by_role('button', name='Documentation').bounding_box()
     assert shot['y'] < feed['y'] < toggle['y'], (shot, feed, toggle)  # snapshot, then activity, then docs
+    assert await page.locator('.cf-feed-box').evaluate(contain) == 'content'  # grows with its entries here
     await page.get_by_role('button', name='Documentation').click()
     await expect(page.locator('.docs-panel')).to_be_visible()
     await page.screenshot(path=str(tmp_path / 'build-phone.png'), full_page=True)

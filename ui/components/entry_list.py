@@ -50,7 +50,6 @@ class EntryList(ui.element):
         cap: int,
         block: int = BLOCK,
         box_classes: str = '',
-        box_style: str = '',
         rows_classes: str = '',
         filled_classes: str = '',
     ) -> None:
@@ -61,7 +60,7 @@ class EntryList(ui.element):
             # The box scrolls; its one child holds the blocks top down and sits at the top while they are
             # fewer than fill the box (in a column-reverse box free space would otherwise go above them).
             self.box = (
-                ui.element().classes(box_classes).style(f'display: flex; flex-direction: column-reverse; {box_style}')
+                ui.element().classes(box_classes).style('display: flex; flex-direction: column-reverse')
             )
             with self.box:
                 self.rows = ui.element().classes(rows_classes).style(ROWS_STYLE)
