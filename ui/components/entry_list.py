@@ -59,9 +59,7 @@ class EntryList(ui.element):
         with self:
             # The box scrolls; its one child holds the blocks top down and sits at the top while they are
             # fewer than fill the box (in a column-reverse box free space would otherwise go above them).
-            self.box = (
-                ui.element().classes(box_classes).style('display: flex; flex-direction: column-reverse')
-            )
+            self.box = ui.element().classes(box_classes).style('display: flex; flex-direction: column-reverse')
             with self.box:
                 self.rows = ui.element().classes(rows_classes).style(ROWS_STYLE)
         self._blocks: list[ui.element] = []  # oldest first; each inside its own EntryBlock
