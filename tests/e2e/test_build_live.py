@@ -237,12 +237,16 @@ async def test_an_older_block_shows_what_changes_in_it_after_newer_blocks_were_a
     await expect(page.get_by_text('Updates appear here as I work.')).to_be_visible()
     await log.append_many([call, *(Narration(job_id=job_id, text=f'Step {n} done') for n in range(1, 5))])
     await expect(page.get_by_text('Step 4 done')).to_be_visible()  # the first block, full
+    draws = 'document.querySelector(".cf-feed-box > * > :first-child").cofounderDraws()'  # of the first block
+    drawn = await page.evaluate(draws)
     for n in range(5, 12):  # two more blocks, one entry per update: each new block redraws the list of blocks
         await log.append(Narration(job_id=job_id, text=f'Step {n} done'))
         await expect(page.get_by_text(f'Step {n} done')).to_be_visible()
+    assert await page.evaluate(draws) == drawn  # ... but not the first block: nothing in it changed
     await log.append(ToolResult(job_id=job_id, call_id='c1', tool='run', ok=True, output='3 passed'))  # block 1
     await log.append(Narration(job_id=job_id, text='Step 12 done'))
     await expect(page.get_by_text('Step 12 done')).to_be_visible()
+    assert await page.evaluate(draws) > drawn  # its change drew it again
     await page.get_by_text('Verbose').click()
     await page.get_by_text('Ran the tests').click()
     await expect(page.get_by_text('3 passed')).to_be_visible()

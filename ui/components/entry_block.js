@@ -18,6 +18,10 @@ export default {
   inheritAttrs: false, // the block's id and attributes go inside the memoised tree
   created() {
     this.drawn = []; // withMemo's cache: the tree drawn last and what it showed
+    this.draws = 0; // how often the tree was drawn afresh (a test checks the memo holds)
+  },
+  mounted() {
+    this.$el.cofounderDraws = () => this.draws; // a property, not an attribute: the DOM stays as drawn
   },
   render() {
     const store = this.$root.elements;
@@ -32,6 +36,10 @@ export default {
       for (const slot of Object.values(element.slots || {})) for (const child of slot.ids || []) note(child);
     };
     note(Number(String(this.$attrs.id).slice(1))); // NiceGUI gives element 42 the DOM id "c42"
-    return withMemo(shown, () => h("div", { ...this.$attrs }, this.$slots.default?.()), this.drawn, 0);
+    const draw = () => {
+      this.draws += 1;
+      return h("div", { ...this.$attrs }, this.$slots.default?.());
+    };
+    return withMemo(shown, draw, this.drawn, 0);
   },
 };
