@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
 
 from core.db import SessionFactory, engine_of, transaction, writer_turn
 from core.models import BuildEventRow, BuildJob
@@ -416,21 +418,22 @@ async def _append_on_sqlite(engine: AsyncEngine, events: Sequence[BuildEvent]) -
     aiosqlite runs every call on the connection's own thread. Through SQLAlchemy each statement took a trip
     for its cursor, its execution, its rows and its closing, then one more for the commit; with 20 builds
     on two cores each trip could wait for a core, and the writer turn was held meanwhile. Here each
-    statement is one trip (`execute_fetchall`), with the same SQL, the columns' own bind processors, and
-    the same writer turn as every other SQLite writer of this process.
+    statement is one trip (`execute_fetchall`, `executemany`), with the SQL SQLAlchemy compiles for it, the
+    columns' own bind processors, and the same writer turn as every other SQLite writer of this process.
     """
     job_id = _one_job(events)
-    bind = _sqlite_binds(engine.dialect)
+    reserve, insert_row = _sqlite_statements(engine.dialect)
     async with engine.connect() as conn:
         pooled = await conn.get_raw_connection()
         driver = cast(aiosqlite.Connection, pooled.driver_connection)
         async with writer_turn(engine, pooled.dbapi_connection):
             try:
-                reserved = await driver.execute_fetchall(_SQLITE_RESERVE, (len(events), bind.job_id(job_id)))
+                params = reserve.params({'n': len(events), 'job_id': job_id})
+                reserved = await driver.execute_fetchall(reserve.sql, params)
                 if not reserved:
                     raise LookupError(f'no build job {job_id}')
                 stored, rows = _numbered(events, int(next(iter(reserved))[0]))
-                await driver.execute_fetchall(_sqlite_insert(len(rows)), [v for row in rows for v in bind.row(row)])
+                await driver.executemany(insert_row.sql, [insert_row.params(row) for row in rows])
                 await driver.commit()
             except BaseException:
                 try:
@@ -441,32 +444,36 @@ async def _append_on_sqlite(engine: AsyncEngine, events: Sequence[BuildEvent]) -
     return stored
 
 
-_SQLITE_RESERVE = f'UPDATE {_jobs.name} SET last_seq = last_seq + ? WHERE id = ? RETURNING last_seq'
-_ROW = ('job_id', 'seq', 'type', 'payload', 'at')
+_ROW = ('job_id', 'seq', 'type', 'payload', 'at')  # the columns an append writes (see _numbered)
 
 
-def _sqlite_insert(count: int) -> str:
-    values = ', '.join(['(' + ', '.join('?' * len(_ROW)) + ')'] * count)
-    return f'INSERT INTO {_events.name} ({", ".join(_ROW)}) VALUES {values}'
+class _Compiled:
+    """A statement compiled once for a dialect: its SQL, and its parameters in placeholder order, each put
+    through its column's own bind processor (uuids as hex, JSON, timestamps)."""
 
+    def __init__(self, statement: ClauseElement, dialect: Dialect, **options: Any) -> None:
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect, **options))
+        self.sql = compiled.string
+        positions = compiled.positiontup or []
+        self._binds = [(name, compiled.binds[name].type.bind_processor(compiled.dialect)) for name in positions]
 
-class _SQLiteBinds:
-    """Python values to what SQLite stores, by the columns' own types (uuids as hex, JSON, timestamps)."""
-
-    def __init__(self, dialect: Dialect) -> None:
-        self._job = _jobs.c.id.type.bind_processor(dialect)
-        self._row = [(name, _events.c[name].type.bind_processor(dialect)) for name in _ROW]
-
-    def job_id(self, value: UUID) -> Any:
-        return self._job(value) if self._job else value
-
-    def row(self, row: dict[str, Any]) -> list[Any]:
-        return [process(row[name]) if process else row[name] for name, process in self._row]
+    def params(self, values: dict[str, Any]) -> list[Any]:
+        return [process(values[name]) if process else values[name] for name, process in self._binds]
 
 
 @functools.cache
-def _sqlite_binds(dialect: Dialect) -> _SQLiteBinds:
-    return _SQLiteBinds(dialect)
+def _sqlite_statements(dialect: Dialect) -> tuple[_Compiled, _Compiled]:
+    """The seq reservation and the row insert of an append, as SQLite gets them from SQLAlchemy."""
+    return _Compiled(_RESERVE, dialect), _Compiled(insert(_events), dialect, column_keys=list(_ROW))
+
+
+# Advances a job's seq counter; the UPDATE takes the lock before anything is read (see _reserve_seqs).
+_RESERVE = (
+    update(_jobs)
+    .where(_jobs.c.id == bindparam('job_id'))
+    .values(last_seq=_jobs.c.last_seq + bindparam('n'))
+    .returning(_jobs.c.last_seq)
+)
 
 
 async def _reserve_seqs(db: AsyncSession | AsyncConnection, job_id: UUID, n: int) -> int:
@@ -475,8 +482,7 @@ async def _reserve_seqs(db: AsyncSession | AsyncConnection, job_id: UUID, n: int
     The UPDATE takes the row lock on Postgres and the write lock on SQLite before anything is
     read, so concurrent writers (in any process) are serialised and seqs stay gap-free.
     """
-    stmt = update(_jobs).where(_jobs.c.id == job_id).values(last_seq=_jobs.c.last_seq + n).returning(_jobs.c.last_seq)
-    last = (await db.execute(stmt)).scalar_one_or_none()
+    last = (await db.execute(_RESERVE, {'job_id': job_id, 'n': n})).scalar_one_or_none()
     if last is None:
         raise LookupError(f'no build job {job_id}')
     return int(last)
