@@ -85,9 +85,7 @@ class SQLiteWriterTurns:
     @asynccontextmanager
     async def turn(self, dbapi: Any) -> AsyncIterator[None]:
         """The turn for a transaction written on the driver's connection directly (no SQLAlchemy events)."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._lock.acquire(), self.TIMEOUT)
-            self._holder = dbapi
+        await self._take(dbapi)
         try:
             yield
         finally:
@@ -97,8 +95,11 @@ class SQLiteWriterTurns:
         dbapi = conn.connection.dbapi_connection
         if self._holder is dbapi or not in_greenlet() or not statement.lstrip()[:7].upper().startswith(self.WRITES):
             return
+        await_only(self._take(dbapi))
+
+    async def _take(self, dbapi: Any) -> None:
         with contextlib.suppress(TimeoutError, RuntimeError):  # RuntimeError: the lock is another loop's
-            await_only(asyncio.wait_for(self._lock.acquire(), self.TIMEOUT))
+            await asyncio.wait_for(self._lock.acquire(), self.TIMEOUT)
             self._holder = dbapi
 
     def _transaction_end(self, conn) -> None:  # type: ignore[no-untyped-def]
