@@ -22,7 +22,9 @@ def healthz() -> dict[str, bool]:
 
 
 @app.post('/push/{slot}/{text}')
-def push(slot: str, text: str) -> dict[str, int]:
+async def push(slot: str, text: str) -> dict[str, int]:
+    # async: on the event loop, like the tasks it wakes (a plain `def` ran on a worker thread, and an
+    # asyncio.Queue must not be fed from another thread)
     queues = slots.get(slot, set())
     for queue in queues:
         queue.put_nowait(text)

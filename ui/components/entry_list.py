@@ -38,6 +38,10 @@ class EntryBlock(ui.element, component='entry_block.js'):
     a block added beside it does not re-render it (see entry_block.js). Neither it nor its holder has a
     class, so adding one costs no walk of the page by Tailwind (see tailwind_quiet.js)."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._props['data-block'] = ''  # what the feed's stylesheet finds blocks by (see FEED_CSS)
+
 
 class EntryList(ui.element):
     """Entries oldest first, newest in view, in the box `box_classes` styles (its size, scrolling); the
