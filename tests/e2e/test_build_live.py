@@ -171,6 +171,11 @@ async def test_feed_follows_the_newest_entry_until_the_founder_scrolls_back(brow
     assert len(blocks) > 8 and set(blocks[:-8]) == {'auto'} and set(blocks[-8:]) == {'visible'}
     await log.append(Narration(job_id=job_id, text='Step 41 done'))
     await expect(box.get_by_text('Step 41 done')).to_be_in_viewport()  # live, still followed
+    for n in range(1, 6):  # live entries open a new block: the one it pushes out of the newest 8 is skipped
+        await log.append(Narration(job_id=job_id, text=f'Live step {n} done'))
+    await expect(box.get_by_text('Live step 5 done')).to_be_in_viewport()
+    grown = await box.evaluate(visibility)
+    assert len(grown) == len(blocks) + 1 and set(grown[:-8]) == {'auto'} and set(grown[-8:]) == {'visible'}
 
     # Scrolling written so that it reads the same whichever end the box counts its scroll position from.
     to_start, to_end = 'b => { b.scrollTop = -b.scrollHeight; }', 'b => { b.scrollTop = b.scrollHeight; }'

@@ -77,12 +77,10 @@ FEED_CSS = """
 @media (min-width: 1024px) { .cf-feed-box { height: 32rem; contain: strict; } }
 /* Blocks of entries out of view are skipped when the page is drawn: with hundreds of entries, each push
    otherwise re-recorded the paint of all of them. `auto` keeps each block's last drawn height. Not the
-   newest 8 blocks (40 entries, more than the box shows): the browser spends a frame of its own each time a
-   skipped block comes into view or leaves it, and at the end of the feed that was every few pushes
-   (1.38 frames per push against 1.00 without). The rule names the blocks' attribute: with a bare
-   `:nth-last-child` the browser tried it on every element, entries too, and from then on restyled every
-   entry of a block whenever one was added to it (3 elements styled per push now, up to 15 before). */
-.cf-feed-box > * > [data-block]:nth-last-child(n+9) { content-visibility: auto; contain-intrinsic-size: auto 7rem; }
+   newest blocks (EntryList marks the older ones; the newest 8 hold 40 entries, more than the box shows):
+   the browser spends a frame of its own each time a skipped block comes into view or leaves it, and at the
+   end of the feed that was every few pushes (1.38 frames per push against 1.00 without). */
+.cf-feed-box > * > [data-skippable] { content-visibility: auto; contain-intrinsic-size: auto 7rem; }
 /* Opaque, so the browser scrolls the box by moving what it has drawn instead of drawing it again. */
 .cf-feed-box { background: #fff; } .body--dark .cf-feed-box { background: var(--q-dark); }
 """
