@@ -94,14 +94,21 @@ class EntryList(ui.element):
             holder = ui.element().style(HOLDER_STYLE)
         self._blocks.append(holder)
         if len(self._blocks) > DRAWN:
-            self._blocks[-DRAWN - 1].parent_slot.parent.props['data-skippable'] = ''
+            _block_of(self._blocks[-DRAWN - 1]).props['data-skippable'] = ''
         return holder
 
     def _trim(self) -> None:
         # Past the cap, a quarter of it goes at once: dropping the first block made the browser restyle every
         # block left (325 elements, 10 ms, at a cap of 400), so one block at a time cost that every 5th push.
-        if len(self) <= self.cap:
+        count = len(self)
+        if count <= self.cap:
             return
-        while len(self) > self.cap - self.cap // 4 and len(self._blocks) > 1:
+        while count > self.cap - self.cap // 4 and len(self._blocks) > 1:
             oldest = self._blocks.pop(0)
-            self.rows.remove(oldest.parent_slot.parent)
+            count -= len(oldest.default_slot.children)
+            self.rows.remove(_block_of(oldest))
+
+
+def _block_of(holder: ui.element) -> ui.element:
+    """The EntryBlock a holder of entries sits in."""
+    return holder.parent_slot.parent
