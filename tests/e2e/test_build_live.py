@@ -169,6 +169,10 @@ async def test_feed_follows_the_newest_entry_until_the_founder_scrolls_back(brow
     visibility = 'b => [...b.firstElementChild.children].map(e => getComputedStyle(e).contentVisibility)'
     blocks = await box.evaluate(visibility)
     assert len(blocks) > 8 and set(blocks[:-8]) == {'auto'} and set(blocks[-8:]) == {'visible'}
+    # A sentence shows its time only when a new minute begins; the rest have no time box at all.
+    times = await box.evaluate("b => [...b.querySelectorAll('div[data-at]')].map(e => getComputedStyle(e, '::after').content)")
+    minutes = [time for time in times if time != 'none']
+    assert times[0] != 'none' and len(minutes) == len(set(minutes)) < len(times) - 30, times
     await log.append(Narration(job_id=job_id, text='Step 41 done'))
     await expect(box.get_by_text('Step 41 done')).to_be_in_viewport()  # live, still followed
     for n in range(1, 6):  # live entries open a new block: the one it pushes out of the newest 8 is skipped

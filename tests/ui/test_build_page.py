@@ -252,6 +252,23 @@ async def test_feed_keeps_the_newest_entries_at_the_end_and_drops_the_oldest(use
     assert MAX_ENTRIES * 3 // 4 < len(shown) < MAX_ENTRIES - 20
     assert shown == sorted(shown)
     await user.should_not_see('Step 0001 of the build')
+    # The sentence now first shows its minute, though the one that showed it went with the oldest.
+    oldest = feed.entries.oldest
+    assert oldest is not None and oldest.props['data-at'] == oldest.props['title'][:5]
+
+
+async def test_feed_shows_each_minute_once_and_every_time_in_a_tooltip(user: User, db) -> None:  # type: ignore[no-untyped-def]
+    project, job = await founder_with_build(user, db)
+    start = datetime(2026, 12, 1, 9, 41, 5, tzinfo=UTC)
+    after = (0, 20, 50, 70, 24 * 3600 + 80)  # the last one a day later, in the same minute of the clock
+    steps = [Narration(job_id=job.id, text=f'Step {n}', at=start + timedelta(seconds=s)) for n, s in enumerate(after)]
+    await services().events.append_many(steps)
+    await user.open(f'/projects/{project.id}/build')
+    await user.should_see('Step 4')
+    feed = user.find(marker='activity-feed').elements.pop()
+    assert isinstance(feed, ActivityFeed)
+    times = [(entry.props['data-at'], entry.props['title']) for entry in feed.entries]
+    assert times == [('09:41', '09:41:05'), ('', '09:41:25'), ('', '09:41:55'), ('09:42', '09:42:15'), ('09:42', '09:42:25')]
 
 
 async def test_clocks_show_the_time_building_and_left_to_rest(user: User, db) -> None:  # type: ignore[no-untyped-def]

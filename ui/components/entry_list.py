@@ -82,6 +82,11 @@ class EntryList(ui.element):
         for holder in self._blocks:
             yield from holder
 
+    @property
+    def oldest(self) -> ui.element | None:
+        """The first entry (None while there is none)."""
+        return next(iter(self._blocks[0]), None) if self._blocks else None
+
     def __len__(self) -> int:
         return sum(len(holder.default_slot.children) for holder in self._blocks)
 
