@@ -170,7 +170,8 @@ async def test_feed_follows_the_newest_entry_until_the_founder_scrolls_back(brow
     blocks = await box.evaluate(visibility)
     assert len(blocks) > 8 and set(blocks[:-8]) == {'auto'} and set(blocks[-8:]) == {'visible'}
     # A sentence shows its time only when a new minute begins; the rest have no time box at all.
-    times = await box.evaluate("b => [...b.querySelectorAll('div[data-at]')].map(e => getComputedStyle(e, '::after').content)")
+    after = "b => [...b.querySelectorAll('div[data-at]')].map(e => getComputedStyle(e, '::after').content)"
+    times = await box.evaluate(after)
     minutes = [time for time in times if time != 'none']
     assert times[0] != 'none' and len(minutes) == len(set(minutes)) < len(times) - 30, times
     await log.append(Narration(job_id=job_id, text='Step 41 done'))
