@@ -114,7 +114,6 @@ class ActivityFeed(SeqGuard, ui.card):
         self.reassured = 0
         self.calls: dict[str, ui.column] = {}
         self._minute = ''  # the minute the newest sentence began, as _time_shown keys it
-        self._oldest: ui.element | None = None
         self.log_count = 0
         self._pending: deque[tuple[str, str]] = deque(maxlen=LOG_LINES_SHOWN)
         self._flush_scheduled = False
@@ -133,6 +132,7 @@ class ActivityFeed(SeqGuard, ui.card):
                 box_classes='w-full max-h-[32rem] overflow-y-auto',
                 rows_classes='w-full gap-1',
                 filled_classes='cf-feed-box',
+                on_trim=self._time_on_the_oldest_sentence,
             )
             with ui.expansion('Technical details', icon='terminal').classes('w-full text-sm').mark('tech-details'):
                 self.log_count_label = (
@@ -245,9 +245,6 @@ class ActivityFeed(SeqGuard, ui.card):
         element = self.entries.add(entry)
         if verbose and not self.verbose:
             element.set_visibility(False)
-        if self.entries.oldest is not self._oldest:
-            self._oldest = self.entries.oldest
-            self._time_on_the_oldest_sentence()
         return element
 
     def _time_on_the_oldest_sentence(self) -> None:

@@ -48,7 +48,7 @@ class EntryBlock(ui.element, component='entry_block.js'):
 class EntryList(ui.element):
     """Entries oldest first, newest in view, in the box `box_classes` styles (its size, scrolling); the
     entries' rows are styled by `rows_classes` (gaps); from the first entry on the box also has
-    `filled_classes`."""
+    `filled_classes`. `on_trim` is called whenever the cap made the oldest entries go."""
 
     def __init__(
         self,
@@ -58,9 +58,11 @@ class EntryList(ui.element):
         box_classes: str = '',
         rows_classes: str = '',
         filled_classes: str = '',
+        on_trim: Callable[[], None] | None = None,
     ) -> None:
         super().__init__('q-list')  # the boundary for adding blocks: nothing above re-renders
         self.cap, self.block, self.filled_classes = cap, block, filled_classes
+        self.on_trim = on_trim  # called once the oldest entries went
         self.classes('w-full').props('role=none')
         with self:
             # The box scrolls; its one child holds the blocks top down and sits at the top while they are
@@ -112,6 +114,8 @@ class EntryList(ui.element):
             oldest = self._blocks.pop(0)
             count -= len(oldest.default_slot.children)
             self.rows.remove(_block_of(oldest))
+        if self.on_trim is not None:
+            self.on_trim()
 
 
 def _block_of(holder: ui.element) -> ui.element:
