@@ -23,12 +23,13 @@ from core.adapters.notify_memory import MemoryNotifier
 from core.adapters.notify_redis import RedisNotifier
 from core.config import Settings
 from core.db import make_engine, make_session_factory
-from core.events import EventLog, Narration, SnapshotUpdated, ToolCalled, ToolResult
+from core.events import EventLog, Narration, SnapshotUpdated, StageChanged, ToolCalled, ToolResult
 from core.models import BuildJob, Project, User
 from core.services import Services, build_services
 from tests.e2e.conftest import LiveApp, free_port, start_app, stop_app
 from tests.fixtures import recorded_build as rec
 from tests.services import require_redis
+from ui.components.feed_log import BLOCK, DRAWN
 
 pytestmark = pytest.mark.browser
 PASSWORD = 'correct horse battery'
@@ -165,10 +166,10 @@ async def test_feed_follows_the_newest_entry_until_the_founder_scrolls_back(brow
     box = page.locator('.cf-feed-box')
     await expect(box.get_by_text('Step 40 done')).to_be_in_viewport()  # replayed, scrolled to the end
     assert await box.evaluate('b => b.scrollHeight > b.clientHeight')  # it does scroll
-    # Older blocks are skipped while out of view; the newest 8 (40 entries, more than the box shows) never are.
+    # Older blocks are skipped while out of view; the newest (40 entries, more than the box shows) never are.
     visibility = 'b => [...b.firstElementChild.children].map(e => getComputedStyle(e).contentVisibility)'
     blocks = await box.evaluate(visibility)
-    assert len(blocks) > 8 and set(blocks[:-8]) == {'auto'} and set(blocks[-8:]) == {'visible'}
+    assert len(blocks) > DRAWN and set(blocks[:-DRAWN]) == {'auto'} and set(blocks[-DRAWN:]) == {'visible'}
     # A sentence shows its time only when a new minute begins; the rest have no time box at all.
     after = "b => [...b.querySelectorAll('div[data-at]')].map(e => getComputedStyle(e, '::after').content)"
     times = await box.evaluate(after)
@@ -176,11 +177,12 @@ async def test_feed_follows_the_newest_entry_until_the_founder_scrolls_back(brow
     assert times[0] != 'none' and len(minutes) == len(set(minutes)) < len(times) - 30, times
     await log.append(Narration(job_id=job_id, text='Step 41 done'))
     await expect(box.get_by_text('Step 41 done')).to_be_in_viewport()  # live, still followed
-    for n in range(1, 6):  # live entries open a new block: the one it pushes out of the newest 8 is skipped
+    for n in range(1, BLOCK + 1):  # live entries open one new block: the one it pushes out of the newest goes
         await log.append(Narration(job_id=job_id, text=f'Live step {n} done'))
-    await expect(box.get_by_text('Live step 5 done')).to_be_in_viewport()
+    await expect(box.get_by_text(f'Live step {BLOCK} done')).to_be_in_viewport()
     grown = await box.evaluate(visibility)
-    assert len(grown) == len(blocks) + 1 and set(grown[:-8]) == {'auto'} and set(grown[-8:]) == {'visible'}
+    assert len(grown) == len(blocks) + 1
+    assert set(grown[:-DRAWN]) == {'auto'} and set(grown[-DRAWN:]) == {'visible'}
 
     # Scrolling written so that it reads the same whichever end the box counts its scroll position from.
     to_start, to_end = 'b => { b.scrollTop = -b.scrollHeight; }', 'b => { b.scrollTop = b.scrollHeight; }'
@@ -218,26 +220,31 @@ async def test_feed_entries_skip_tailwinds_page_walk_and_new_classes_still_get_s
     await log.append(Narration(job_id=job_id, text='Step 2 done'))
     await expect(page.get_by_text('Step 2 done')).to_be_visible()
     scans = await page.evaluate('window.scans')
-    await log.append(Narration(job_id=job_id, text='Step 3 done'))  # into the same block of entries
-    await expect(page.get_by_text('Step 3 done')).to_be_visible()
-    assert await page.evaluate('window.scans') == scans  # a classless entry: no walk of the page
-
-    # A tool call's details bring a utility the page had not used yet (pl-7): it is generated.
+    await log.append(Narration(job_id=job_id, text='Step 3 done'))
     await log.append(ToolCalled(job_id=job_id, call_id='c9', tool='write_file', label='Wrote app.py',
                                 input={'path': 'app.py'}))  # fmt: skip
+    await expect(page.get_by_text('Step 3 done')).to_be_visible()
+    await expect(page.get_by_text('Wrote app.py')).to_be_attached()
+    assert await page.evaluate('window.scans') == scans  # classless entries: no walk of the page
     await page.get_by_text('Verbose').click()
     await page.get_by_text('Wrote app.py').click()
-    body = page.locator('details .pl-7').first
+    body = page.locator('details [data-call-body]').first
     await expect(body).to_be_visible()
-    await expect(body).to_have_css('padding-left', '28px')
+    await expect(body).to_have_css('padding-left', '28px')  # styled by the feed's sheet, without a class
+    scans = await page.evaluate('window.scans')  # the switch's own classes changed
+
+    # An element that brings a utility the page had not used yet (pl-11) still reaches Tailwind: it is generated.
+    await page.evaluate('document.body.insertAdjacentHTML("beforeend", \'<div id="probe" class="pl-11">x</div>\')')
+    await expect(page.locator('#probe')).to_have_css('padding-left', '44px')
     assert await page.evaluate('window.scans') > scans
 
 
-async def test_an_older_block_shows_what_changes_in_it_after_newer_blocks_were_added(
+async def test_a_tool_calls_output_shows_in_its_details_and_the_feed_survives_the_move_into_history(
     browser: Browser, redis_app
 ) -> None:  # type: ignore[no-untyped-def]
-    """Blocks of the feed are not drawn again when a block is added beside them (entry_block.js); a change
-    inside one afterwards must still show."""
+    """Entries come as messages to feed_log.js, which draws them; a change to an older one (the call's output)
+    must show, and when the build ends and the panels move under "Build history", the component drawn
+    afresh there must show every entry, those that came live included."""
     app, log = redis_app
     page = await browser.new_page(viewport={'width': 1280, 'height': 1400})
     await sign_up(page, app, 'ada@example.com')
@@ -245,23 +252,25 @@ async def test_an_older_block_shows_what_changes_in_it_after_newer_blocks_were_a
     call = ToolCalled(job_id=job_id, call_id='c1', tool='run', label='Ran the tests', input={'cmd': 'pytest'})
     await page.goto(f'{app.url}/builds/{job_id}')
     await expect(page.get_by_text('Updates appear here as I work.')).to_be_visible()
-    await log.append_many([call, *(Narration(job_id=job_id, text=f'Step {n} done') for n in range(1, 5))])
-    await expect(page.get_by_text('Step 4 done')).to_be_visible()  # the first block, full
-    draws = 'document.querySelector(".cf-feed-box > * > :first-child").cofounderDraws()'  # of the first block
-    drawn = await page.evaluate(draws)
-    for n in range(5, 12):  # two more blocks, one entry per update: each new block redraws the list of blocks
-        await log.append(Narration(job_id=job_id, text=f'Step {n} done'))
-        await expect(page.get_by_text(f'Step {n} done')).to_be_visible()
-    assert await page.evaluate(draws) == drawn  # ... but not the first block: nothing in it changed
-    await log.append(ToolResult(job_id=job_id, call_id='c1', tool='run', ok=True, output='3 passed'))  # block 1
-    await log.append(Narration(job_id=job_id, text='Step 12 done'))
+    await log.append_many([call, *(Narration(job_id=job_id, text=f'Step {n} done') for n in range(1, 13))])
     await expect(page.get_by_text('Step 12 done')).to_be_visible()
-    assert await page.evaluate(draws) > drawn  # its change drew it again
+    await expect(page.get_by_text('Ran the tests')).to_be_hidden()  # verbose entries wait for the toggle
     await page.get_by_text('Verbose').click()
-    await page.get_by_text('Ran the tests').click()
-    await expect(page.get_by_text('3 passed')).to_be_visible()
+    await page.get_by_text('Ran the tests').click()  # opened before its output came
+    await expect(page.get_by_text('"cmd": "pytest"')).to_be_visible()
+    await log.append(ToolResult(job_id=job_id, call_id='c1', tool='run', ok=True, output='3 passed'))
+    await expect(page.get_by_text('3 passed')).to_be_visible()  # shown, and the details stayed open
     await page.get_by_text('Verbose').click()
     await expect(page.get_by_text('Ran the tests')).to_be_hidden()
+
+    await log.append(StageChanged(job_id=job_id, from_state='CODE', to_state='FAILED', reason='tests failed'))
+    await page.get_by_text('Build history').click()
+    feed = page.locator('.cf-feed-box')
+    for text in ('Step 1 done', 'Step 12 done', 'The build stopped: tests failed'):
+        await expect(feed.get_by_text(text)).to_have_count(1)
+    await expect(feed.get_by_text('Ran the tests')).to_be_hidden()  # still not verbose
+    await page.get_by_text('Verbose').click()
+    await expect(feed.get_by_text('Ran the tests')).to_be_visible()
 
 
 async def plan_selected_project(services: Services, email: str) -> uuid.UUID:

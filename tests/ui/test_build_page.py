@@ -246,15 +246,15 @@ async def test_feed_keeps_the_newest_entries_at_the_end_and_drops_the_oldest(use
     await user.should_see('Step 0450 of the build')
     feed = user.find(marker='activity-feed').elements.pop()
     assert isinstance(feed, ActivityFeed)
-    shown = [entry.text for entry in feed.entries]
+    shown = [entry['text'] for entry in feed.entries]
     assert shown[-3:] == ['Step 0448 of the build', 'Step 0449 of the build', 'Step 0450 of the build']
     # Past the cap a quarter of it went at once (~300 left then), not a block at a time (that kept ~400).
     assert MAX_ENTRIES * 3 // 4 < len(shown) < MAX_ENTRIES - 20
     assert shown == sorted(shown)
     await user.should_not_see('Step 0001 of the build')
     # The sentence now first shows its minute, though the one that showed it went with the oldest.
-    oldest = feed.entries.oldest
-    assert oldest is not None and oldest.props['data-at'] == oldest.props['title'][:5]
+    oldest = feed.entries[0]
+    assert oldest['at'] == oldest['title'][:5]
 
 
 async def test_feed_shows_each_minute_once_and_every_time_in_a_tooltip(user: User, db) -> None:  # type: ignore[no-untyped-def]
@@ -267,7 +267,7 @@ async def test_feed_shows_each_minute_once_and_every_time_in_a_tooltip(user: Use
     await user.should_see('Step 4')
     feed = user.find(marker='activity-feed').elements.pop()
     assert isinstance(feed, ActivityFeed)
-    times = [(entry.props['data-at'], entry.props['title']) for entry in feed.entries]
+    times = [(entry['at'], entry['title']) for entry in feed.entries]
     assert times == [
         ('09:41', '09:41:05'),
         ('', '09:41:25'),

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +31,7 @@ from core.events import (
     Waking,
 )
 from ui.components.clock import now
-from ui.components.entry_list import E, EntryList
+from ui.components.feed_log import Entry, FeedLog, Kind
 from ui.components.stage_bar import RUNNING
 from ui.live import SeqGuard
 
@@ -57,12 +56,9 @@ LOG_LINES_SHOWN = 500
 DETAIL_CHARS = 2000
 
 
-# An entry is one element: the icon and the time are drawn from its data attributes by CSS. Four
-# elements (and Tailwind classes for each) made every entry several times dearer for the browser.
-# It has no class attribute either: whenever an element is added, Tailwind's browser runtime walks every
-# element with a class in the page, so each classed entry made every later update dearer.
+# Entries are drawn by feed_log.js, without a class (see there): the icon and the time come from their data
+# attributes through this sheet.
 FEED_CSS = """
-/* the entries: elements with data-at, styled without a class (see above) */
 .activity-feed [data-at] { display: flex; align-items: flex-start; gap: .5rem; width: 100%; font-size: .875rem;
   line-height: 1.25rem; }
 .activity-feed [data-at]::before { content: attr(data-icon) / ""; font: 18px/1.25rem "Material Icons";
@@ -74,6 +70,13 @@ FEED_CSS = """
    entry had each push paint every drawn entry's box again: Chromium's renderer per push, one build page with
    30-90 entries, 17.7 → 15.3 ms (read from /proc, two runs each, alternated). */
 .activity-feed [data-at=""]::after { content: none; }
+.activity-feed [data-block] { display: flex; flex-direction: column; gap: .25rem; }
+/* Tool calls and thinking show only in the verbose view; a call's details open below its label. */
+.cf-feed:not([data-verbose-shown]) [data-verbose] { display: none; }
+.activity-feed details[data-verbose] { width: 100%; }
+.activity-feed [data-call-body] { display: flex; flex-direction: column; gap: .25rem; padding: .25rem 0 0 1.75rem; }
+.activity-feed [data-part] { font-size: .75rem; font-weight: 600; color: #64748b; }
+.activity-feed [data-call-body] pre { margin: 0; font-size: .75rem; white-space: pre-wrap; word-break: break-all; }
 /* A new entry re-lays out and repaints this box only. Beside the other panels (≥ 1024 px) it has a fixed
    height too, so it is where layout starts: the page above it is not walked (layout per push 1.0-1.5 →
    0.6 ms in a trace). Both in this sheet: an inline `contain` would override the wide screen's. */
@@ -81,23 +84,11 @@ FEED_CSS = """
 @media (min-width: 1024px) { .cf-feed-box { height: 32rem; contain: strict; } }
 /* Blocks of entries out of view are skipped when the page is drawn: with hundreds of entries, each push
    otherwise re-recorded the paint of all of them. `auto` keeps each block's last drawn height. Not the
-   newest blocks (EntryList marks the older ones; the newest 8 hold 40 entries, more than the box shows):
-   the browser spends a frame of its own each time a skipped block comes into view or leaves it, and at the
-   end of the feed that was every few pushes (1.38 frames per push against 1.00 without). */
-.cf-feed-box > * > [data-skippable] { content-visibility: auto; contain-intrinsic-size: auto 7rem; }
+   newest blocks (feed_log.js marks the older ones). */
+.cf-feed-box > * > [data-skippable] { content-visibility: auto; contain-intrinsic-size: auto 14rem; }
 /* Opaque, so the browser scrolls the box by moving what it has drawn instead of drawing it again. */
 .cf-feed-box { background: #fff; } .body--dark .cf-feed-box { background: var(--q-dark); }
 """
-
-
-def _entry(text: str, icon: str, at: str, tag: str = 'div', *, exact: datetime | None = None) -> ui.label:
-    """`at` is what the entry shows beside its text; `exact`, its time to the second, is its tooltip."""
-    entry = ui.label(text)
-    entry.tag = tag
-    entry.props.update({'data-icon': icon, 'data-at': at})
-    if exact is not None:
-        entry.props['title'] = exact.strftime('%H:%M:%S')
-    return entry
 
 
 def _clip(text: str) -> str:
@@ -112,7 +103,7 @@ class ActivityFeed(SeqGuard, ui.card):
         self.state, self.started_at = state, started_at
         self.verbose = False
         self.reassured = 0
-        self.calls: dict[str, ui.column] = {}
+        self.calls: dict[str, Entry] = {}  # tool calls by call_id, for their results
         self._minute = ''  # the minute the newest sentence began, as _time_shown keys it
         self.log_count = 0
         self._pending: deque[tuple[str, str]] = deque(maxlen=LOG_LINES_SHOWN)
@@ -127,18 +118,18 @@ class ActivityFeed(SeqGuard, ui.card):
             # From its first entry on, the box is contained (FEED_CSS): beside the other panels (≥ 1024 px) with
             # a fixed height, so entries no longer grow the card and move the page below it (each one re-laid
             # out and repainted the whole page).
-            self.entries = EntryList(
-                cap=MAX_ENTRIES,
-                box_classes='w-full max-h-[32rem] overflow-y-auto',
-                rows_classes='w-full gap-1',
-                filled_classes='cf-feed-box',
-                on_trim=self._time_on_the_oldest_sentence,
-            )
+            self.feed_log = FeedLog(cap=MAX_ENTRIES, on_trim=self._time_on_the_oldest_sentence)
+            self.feed_log.classes('w-full max-h-[32rem] overflow-y-auto cf-feed').mark('feed-entries')
             with ui.expansion('Technical details', icon='terminal').classes('w-full text-sm').mark('tech-details'):
                 self.log_count_label = (
                     ui.label('No log output yet.').classes('text-xs text-slate-500').mark('log-count')
                 )
                 self.log = ui.log(max_lines=LOG_LINES_SHOWN).classes('w-full h-64 text-xs').mark('build-log')
+
+    @property
+    def entries(self) -> list[Entry]:
+        """What the feed shows, oldest first."""
+        return self.feed_log.entries
 
     # ── following ──
 
@@ -197,13 +188,9 @@ class ActivityFeed(SeqGuard, ui.card):
 
     # ── entries ──
 
-    def _add(self, text: str, *, icon: str, at: datetime, verbose: bool = False) -> ui.label:
+    def _add(self, text: str, *, icon: str, at: datetime, verbose: bool = False) -> Entry:
         shown = at.strftime('%H:%M:%S') if verbose else self._time_shown(at)
-
-        def entry() -> ui.label:
-            return _entry(text, icon, shown, exact=at).mark('verbose-entry' if verbose else 'feed-entry')
-
-        return self._place(entry, verbose)
+        return self._place('verbose' if verbose else 'sentence', text, icon=icon, at=shown, exact=at)
 
     def _time_shown(self, at: datetime) -> str:
         """A sentence's time as the feed shows it: 'HH:MM' on the first of each minute, nothing on the others
@@ -216,52 +203,39 @@ class ActivityFeed(SeqGuard, ui.card):
         return at.strftime('%H:%M')
 
     def _add_call(self, event: ToolCalled) -> None:
-        # Native <details>, not ui.expansion: a component per tool call would be re-rendered with every
-        # entry added to its block.
-        def entry() -> ui.element:
-            with ui.element('details').classes('w-full').mark('verbose-entry') as details:
-                _entry(event.label, 'build', f'{event.tool} · {event.at.strftime("%H:%M:%S")}', tag='summary')
-                with ui.column().classes('w-full gap-1 pl-7 pt-1') as body:
-                    ui.label('Input').classes('text-xs font-semibold text-slate-500')
-                    ui.label(_clip(json.dumps(event.input, indent=2, ensure_ascii=False))).classes(
-                        'text-xs font-mono whitespace-pre-wrap break-all'
-                    )
-            self.calls[event.call_id] = body
-            return details
-
-        self._place(entry, True)
+        at = f'{event.tool} · {event.at.strftime("%H:%M:%S")}'
+        given = _clip(json.dumps(event.input, indent=2, ensure_ascii=False))
+        self.calls[event.call_id] = self._place('call', event.label, icon='build', at=at, exact=event.at, given=given)
 
     def _add_result(self, event: ToolResult) -> None:
-        body = self.calls.get(event.call_id)
-        if body is None or body.is_deleted:
+        call = self.calls.get(event.call_id)
+        if call is None:
             return
-        with body:
-            ui.label('Output' if event.ok else 'Output (failed)').classes('text-xs font-semibold text-slate-500')
-            ui.label(_clip(event.output) or '(no output)').classes('text-xs font-mono whitespace-pre-wrap break-all')
+        call['parts'].append(('Output' if event.ok else 'Output (failed)', _clip(event.output) or '(no output)'))
+        if not self.feed_log.change(call):
+            del self.calls[event.call_id]  # gone with the oldest entries
 
-    def _place(self, entry: Callable[[], E], verbose: bool) -> E:
+    def _place(self, kind: Kind, text: str, *, icon: str, at: str, exact: datetime, given: str | None = None) -> Entry:
+        """`given` is a tool call's input; its output is added to the call's parts as it comes."""
         if self.empty.visible:
             self.empty.set_visibility(False)
-        element = self.entries.add(entry)
-        if verbose and not self.verbose:
-            element.set_visibility(False)
-        return element
+            self.feed_log.classes('cf-feed-box')  # from the first entry on, contained (FEED_CSS)
+        parts = None if given is None else [('Input', given)]
+        return self.feed_log.add(kind, text, icon=icon, at=at, title=exact.strftime('%H:%M:%S'), parts=parts)
 
     def _time_on_the_oldest_sentence(self) -> None:
         """Once the oldest entries went (the cap), the sentence now first in the feed shows its minute: the
         sentence that showed it may have gone with them."""
-        for entry in self.entries:
-            if 'feed-entry' in entry._markers:
-                if entry.props.get('data-at') == '':
-                    entry.props['data-at'] = entry.props['title'][:5]
-                    entry.update()
+        for entry in self.feed_log.entries:
+            if entry['kind'] == 'sentence':
+                if entry['at'] == '':
+                    entry['at'] = entry['title'][:5]
+                    self.feed_log.change(entry)
                 return
 
     def set_verbose(self, on: bool) -> None:
         self.verbose = on
-        for entry in self.entries:
-            if 'verbose-entry' in entry._markers:
-                entry.set_visibility(on)
+        self.feed_log.set_verbose(on)
 
     # ── reassurance ──
 
@@ -271,7 +245,7 @@ class ActivityFeed(SeqGuard, ui.card):
             return
         elapsed = (now() - self.started_at).total_seconds()
         while self.reassured < len(REASSURANCE) and elapsed >= REASSURANCE[self.reassured][0]:
-            self._add(REASSURANCE[self.reassured][1], icon='hourglass_top', at=now()).mark('feed-entry reassurance')
+            self._add(REASSURANCE[self.reassured][1], icon='hourglass_top', at=now())
             self.reassured += 1
 
     # ── technical details: coalesced, so a replay of thousands of lines renders once ──
