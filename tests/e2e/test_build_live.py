@@ -273,6 +273,38 @@ async def test_a_tool_calls_output_shows_in_its_details_and_the_feed_survives_th
     await expect(feed.get_by_text('Ran the tests')).to_be_visible()
 
 
+async def test_a_lost_connection_catches_up_without_losing_or_repeating_an_entry(browser: Browser, redis_app) -> None:  # type: ignore[no-untyped-def]
+    """A short drop: the same page gets what it missed (NiceGUI resends its messages; keys keep an entry from
+    showing twice). A long one (past the server's 3 s wait): the page reloads and replays the build."""
+    app, log = redis_app
+    page = await browser.new_page(viewport={'width': 1280, 'height': 1400})
+    await sign_up(page, app, 'ada@example.com')
+    job_id = await new_build(app, 'ada@example.com')
+    await page.goto(f'{app.url}/builds/{job_id}')
+    feed = page.locator('.cf-feed')
+    await log.append(Narration(job_id=job_id, text='Before the drop'))
+    await expect(feed.get_by_text('Before the drop')).to_be_visible()
+
+    await page.evaluate('window.socket.disconnect(); window.samePage = true')
+    await log.append_many([Narration(job_id=job_id, text=f'While away {n}') for n in (1, 2, 3)])
+    await page.wait_for_timeout(1000)
+    await page.evaluate('window.socket.connect()')
+    for text in ('Before the drop', 'While away 1', 'While away 3'):
+        await expect(feed.get_by_text(text)).to_have_count(1)
+    assert await page.evaluate('window.samePage === true')  # caught up without a reload
+    await log.append(Narration(job_id=job_id, text='Back live'))
+    await expect(feed.get_by_text('Back live')).to_be_visible()
+
+    await page.evaluate('window.socket.disconnect()')
+    await log.append(Narration(job_id=job_id, text='While away long'))
+    await page.wait_for_timeout(4500)
+    await page.evaluate('window.socket.connect()')  # the server gave this page up: it reloads
+    await expect(feed.get_by_text('While away long')).to_have_count(1, timeout=15000)
+    assert await page.evaluate('window.samePage === undefined')  # a fresh page
+    texts = await feed.locator('[data-at]').all_inner_texts()
+    assert texts.count('Before the drop') == texts.count('While away 2') == texts.count('Back live') == 1
+
+
 async def plan_selected_project(services: Services, email: str) -> uuid.UUID:
     """Take a new idea of `email` through the journey (offline model) up to a selected plan."""
     from core.journey import brief, gates, interview, onboarding, plans, projects
