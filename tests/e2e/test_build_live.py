@@ -252,8 +252,12 @@ async def test_a_tool_calls_output_shows_in_its_details_and_the_feed_survives_th
     call = ToolCalled(job_id=job_id, call_id='c1', tool='run', label='Ran the tests', input={'cmd': 'pytest'})
     await page.goto(f'{app.url}/builds/{job_id}')
     await expect(page.get_by_text('Updates appear here as I work.')).to_be_visible()
+    markup = '<img src=x onerror="window.pwned = true"> & <b>bold</b>'  # text to the feed, never markup
     await log.append_many([call, *(Narration(job_id=job_id, text=f'Step {n} done') for n in range(1, 13))])
+    await log.append(Narration(job_id=job_id, text=markup))
     await expect(page.get_by_text('Step 12 done')).to_be_visible()
+    await expect(page.locator('.cf-feed').get_by_text(markup)).to_be_visible()
+    assert await page.evaluate('window.pwned === undefined && !document.querySelector(".cf-feed img, .cf-feed b")')
     await expect(page.get_by_text('Ran the tests')).to_be_hidden()  # verbose entries wait for the toggle
     await page.get_by_text('Verbose').click()
     await page.get_by_text('Ran the tests').click()  # opened before its output came

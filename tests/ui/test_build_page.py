@@ -15,7 +15,7 @@ from nicegui import app, ui
 from nicegui.testing import User
 from sqlmodel import select
 
-from core.events import Escalated, Healing, Narration, Sleeping
+from core.events import Escalated, Healing, Narration, Sleeping, ToolCalled, ToolResult
 from core.models import BuildJob, Project
 from core.models import User as Account
 from core.services import Services
@@ -239,13 +239,18 @@ async def test_ten_thousand_log_lines_stay_capped(user: User, db) -> None:  # ty
 
 async def test_feed_keeps_the_newest_entries_at_the_end_and_drops_the_oldest(user: User, db) -> None:  # type: ignore[no-untyped-def]
     project, job = await founder_with_build(user, db)
+    call = ToolCalled(job_id=job.id, call_id='c-old', tool='run', label='Ran the tests', input={})
     steps = [Narration(job_id=job.id, text=f'Step {n:04d} of the build') for n in range(1, 451)]
-    await services().events.append_many(steps[:440])
+    await services().events.append_many([call, *steps[:440]])
     await user.open(f'/projects/{project.id}/build')
-    await services().events.append_many(steps[440:])  # live, on top of the replay
+    late = ToolResult(job_id=job.id, call_id='c-old', tool='run', ok=True, output='3 passed')
+    await services().events.append_many([*steps[440:], late])  # live, on top of the replay
     await user.should_see('Step 0450 of the build')
     feed = user.find(marker='activity-feed').elements.pop()
     assert isinstance(feed, ActivityFeed)
+    assert feed.calls == {}  # the call went with the oldest entries: its output has nowhere to go
+    user.find(marker='verbose-toggle').click()
+    await user.should_not_see('3 passed')
     shown = [entry['text'] for entry in feed.entries]
     assert shown[-3:] == ['Step 0448 of the build', 'Step 0449 of the build', 'Step 0450 of the build']
     # Past the cap a quarter of it went at once (~300 left then), not a block at a time (that kept ~400).

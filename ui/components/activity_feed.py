@@ -118,8 +118,8 @@ class ActivityFeed(SeqGuard, ui.card):
             # From its first entry on, the box is contained (FEED_CSS): beside the other panels (≥ 1024 px) with
             # a fixed height, so entries no longer grow the card and move the page below it (each one re-laid
             # out and repainted the whole page).
-            self.feed_log = FeedLog(cap=MAX_ENTRIES, on_trim=self._time_on_the_oldest_sentence)
-            self.feed_log.classes('w-full max-h-[32rem] overflow-y-auto cf-feed').mark('feed-entries')
+            self.feed_log = FeedLog(cap=MAX_ENTRIES, on_trim=self._after_trim)
+            self.feed_log.classes('w-full max-h-[32rem] overflow-y-auto cf-feed')
             with ui.expansion('Technical details', icon='terminal').classes('w-full text-sm').mark('tech-details'):
                 self.log_count_label = (
                     ui.label('No log output yet.').classes('text-xs text-slate-500').mark('log-count')
@@ -212,8 +212,7 @@ class ActivityFeed(SeqGuard, ui.card):
         if call is None:
             return
         call['parts'].append(('Output' if event.ok else 'Output (failed)', _clip(event.output) or '(no output)'))
-        if not self.feed_log.change(call):
-            del self.calls[event.call_id]  # gone with the oldest entries
+        self.feed_log.change(call)
 
     def _place(self, kind: Kind, text: str, *, icon: str, at: str, exact: datetime, given: str | None = None) -> Entry:
         """`given` is a tool call's input; its output is added to the call's parts as it comes."""
@@ -223,9 +222,11 @@ class ActivityFeed(SeqGuard, ui.card):
         parts = None if given is None else [('Input', given)]
         return self.feed_log.add(kind, text, icon=icon, at=at, title=exact.strftime('%H:%M:%S'), parts=parts)
 
-    def _time_on_the_oldest_sentence(self) -> None:
-        """Once the oldest entries went (the cap), the sentence now first in the feed shows its minute: the
-        sentence that showed it may have gone with them."""
+    def _after_trim(self) -> None:
+        """Once the oldest entries went (the cap): the calls among them wait for no output any more, and the
+        sentence now first in the feed shows its minute, since the sentence that showed it may have gone."""
+        first = self.feed_log.entries[0]['key']
+        self.calls = {call_id: call for call_id, call in self.calls.items() if call['key'] >= first}
         for entry in self.feed_log.entries:
             if entry['kind'] == 'sentence':
                 if entry['at'] == '':

@@ -67,12 +67,9 @@ class FeedLog(ui.element, component='feed_log.js'):
         self._trim()
         return entry
 
-    def change(self, entry: Entry) -> bool:
-        """Send an entry changed in place (False once the cap made it go)."""
-        if not any(kept is entry for kept in reversed(self.entries)):
-            return False
+    def change(self, entry: Entry) -> None:
+        """Send an entry changed in place."""
         self.run_method('patch', entry)
-        return True
 
     def set_verbose(self, on: bool) -> None:
         self.verbose = on
