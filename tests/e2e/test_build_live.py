@@ -277,6 +277,24 @@ async def test_a_tool_calls_output_shows_in_its_details_and_the_feed_survives_th
     await expect(feed.get_by_text('Ran the tests')).to_be_visible()
 
 
+async def test_the_browser_keeps_what_the_server_keeps_past_the_cap(browser: Browser, redis_app) -> None:  # type: ignore[no-untyped-def]
+    app, log = redis_app
+    page = await browser.new_page(viewport={'width': 1280, 'height': 900})
+    await sign_up(page, app, 'ada@example.com')
+    job_id = await new_build(app, 'ada@example.com')
+    steps = [Narration(job_id=job_id, text=f'Step {n:04d}') for n in range(1, 451)]
+    await log.append_many(steps[:440])
+    await page.goto(f'{app.url}/builds/{job_id}')
+    await expect(page.get_by_text('Step 0440')).to_be_visible()  # replayed
+    for step in steps[440:]:
+        await log.append(step)  # live
+    await expect(page.get_by_text('Step 0450')).to_be_visible()
+    shown = await page.locator('.cf-feed [data-at]').all_text_contents()  # skipped blocks have no innerText
+    # At the 401st a quarter of the cap went (300 left), then 49 more came.
+    assert shown == [f'Step {n:04d}' for n in range(102, 451)]
+    assert await page.locator('.cf-feed [data-at]').first.get_attribute('data-at') != ''  # its minute shows
+
+
 async def test_a_lost_connection_catches_up_without_losing_or_repeating_an_entry(browser: Browser, redis_app) -> None:  # type: ignore[no-untyped-def]
     """A short drop: the same page gets what it missed (NiceGUI resends its messages; keys keep an entry from
     showing twice). A long one (past the server's 3 s wait): the page reloads and replays the build."""
@@ -305,7 +323,7 @@ async def test_a_lost_connection_catches_up_without_losing_or_repeating_an_entry
     await page.evaluate('window.socket.connect()')  # the server gave this page up: it reloads
     await expect(feed.get_by_text('While away long')).to_have_count(1, timeout=15000)
     assert await page.evaluate('window.samePage === undefined')  # a fresh page
-    texts = await feed.locator('[data-at]').all_inner_texts()
+    texts = await feed.locator('[data-at]').all_text_contents()
     assert texts.count('Before the drop') == texts.count('While away 2') == texts.count('Back live') == 1
 
 

@@ -3,7 +3,7 @@
 // As NiceGUI elements, every entry was a node in NiceGUI's store and each push re-rendered the Vue
 // component around it; with 20 build pages watched, that script (and the element updates that carried
 // it) made a build page cost about twice the renderer CPU of a bare label update. Here the server sends
-// each new entry as a `runMethod("add", entry)` message and this component appends one node.
+// new entries as a `runMethod("add", entries)` message and this component appends a node for each.
 //
 // The entries themselves live in the element's `entries` prop (the array in NiceGUI's store, which the
 // methods below extend in place, unobserved): the server keeps the same list, so whenever the element is
@@ -56,9 +56,9 @@ export default {
     list() {
       return toRaw(this.entries);
     },
-    add(entry) {
+    add(entries) {
       const list = this.list();
-      if (list.length === 0 || list[list.length - 1].key < entry.key) list.push(entry);
+      for (const entry of entries) if (list.length === 0 || list[list.length - 1].key < entry.key) list.push(entry);
       this.trim(list);
       this.sync();
     },

@@ -1,7 +1,8 @@
 """The activity feed's list of entries, oldest first, drawn in the browser by its own component (feed_log.js).
 
-An entry is data, not a NiceGUI element: the server keeps the list in the element's `entries` prop and sends
-each new or changed entry as one small message (`runMethod`), which the component turns into one DOM node.
+An entry is data, not a NiceGUI element: the server keeps the list (the element's `entries` prop, when it is
+sent) and sends the entries added in one go as one small message (`runMethod`), which the component turns
+into a DOM node each; an entry changed in place (a tool call's output) is sent again.
 With an element per entry, every push carried element updates and re-rendered Vue components, and a build
 page cost about twice the renderer CPU of a bare label update (20 pages watched, bench_build_push).
 Whenever the element is drawn afresh (a reload, a move, a full update), the prop holds the whole list.
@@ -14,6 +15,7 @@ newest on top moved every entry in view down at each push, and the browser repai
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any, Literal, NotRequired, TypedDict
 
@@ -38,7 +40,8 @@ class Entry(TypedDict):
 
 class FeedLog(ui.element, component='feed_log.js'):
     """Entries oldest first, newest in view; past `cap` entries the oldest quarter of it goes at once (one
-    restyle of what is left per 100 entries, not one per entry). `on_trim` is called after that."""
+    restyle of what is left per 100 entries, not one per entry). `on_trim` is called after that. Entries
+    added in one go (a replay, a burst of events) reach the browser in one message."""
 
     def __init__(self, *, cap: int, on_trim: Callable[[], None] | None = None) -> None:
         super().__init__()
@@ -48,6 +51,7 @@ class FeedLog(ui.element, component='feed_log.js'):
         self.entries: list[Entry] = []
         self.verbose = False
         self._next_key = 1
+        self._unsent: list[Entry] = []  # added since the last message (see `_send`)
 
     def _to_dict(self) -> dict[str, Any]:
         data = super()._to_dict()
@@ -63,9 +67,20 @@ class FeedLog(ui.element, component='feed_log.js'):
             entry['parts'] = parts
         self._next_key += 1
         self.entries.append(entry)
-        self.run_method('add', entry)
+        if not self._unsent:
+            asyncio.get_running_loop().call_soon(self._send)
+        self._unsent.append(entry)
         self._trim()
         return entry
+
+    def _send(self) -> None:
+        # One message for all the entries added in one go: a replay of thousands of events is a few messages,
+        # and the entries the cap has dropped meanwhile are not sent at all.
+        first = self.entries[0]['key'] if self.entries else self._next_key
+        fresh = [entry for entry in self._unsent if entry['key'] >= first]
+        self._unsent.clear()
+        if fresh and not self.is_deleted:
+            self.run_method('add', fresh)
 
     def change(self, entry: Entry) -> None:
         """Send an entry changed in place."""
