@@ -40,7 +40,7 @@ function draw(entry) {
 }
 
 export default {
-  props: { entries: Array, verbose: Boolean, cap: Number, block: Number, drawn: Number },
+  props: { entries: Array, verbose: Boolean, block: Number, drawn: Number },
   render() {
     return h("div", { style: "display: flex; flex-direction: column-reverse", "data-verbose-shown": this.verbose ? "" : undefined }, [
       h("div", { ref: "rows", style: ROWS_STYLE }),
@@ -56,10 +56,13 @@ export default {
     list() {
       return toRaw(this.entries);
     },
-    add(entries) {
+    add(entries, first) {
+      // `first`: the oldest key the server still keeps (older entries went with its cap).
       const list = this.list();
       for (const entry of entries) if (list.length === 0 || list[list.length - 1].key < entry.key) list.push(entry);
-      this.trim(list);
+      let gone = 0;
+      while (gone < list.length && list[gone].key < first) gone++;
+      if (gone > 0) list.splice(0, gone);
       this.sync();
     },
     patch(entry) {
@@ -82,11 +85,6 @@ export default {
       const element = toRaw(this.$root.elements)[Number(String(this.$attrs.id).slice(1))];
       if (element) element.props.verbose = on;
       this.$el.toggleAttribute("data-verbose-shown", on);
-    },
-    trim(list) {
-      // The server's rule: past the cap a quarter of it goes at once (see FeedLog._trim).
-      const cap = this.cap;
-      if (list.length > cap) list.splice(0, list.length - (cap - Math.floor(cap / 4)));
     },
     sync() {
       const rows = this.$refs.rows;

@@ -46,7 +46,7 @@ class FeedLog(ui.element, component='feed_log.js'):
     def __init__(self, *, cap: int, on_trim: Callable[[], None] | None = None) -> None:
         super().__init__()
         self.cap, self.on_trim = cap, on_trim
-        self._props.update(cap=cap, block=BLOCK, drawn=DRAWN)
+        self._props.update(block=BLOCK, drawn=DRAWN)
         # Not in `_props`, whose every change re-sends the whole element: added to its props when it is sent.
         self.entries: list[Entry] = []
         self.verbose = False
@@ -80,7 +80,7 @@ class FeedLog(ui.element, component='feed_log.js'):
         fresh = [entry for entry in self._unsent if entry['key'] >= first]
         self._unsent.clear()
         if fresh and not self.is_deleted:
-            self.run_method('add', fresh)
+            self.run_method('add', fresh, first)  # the browser drops what is older than `first`, as here
 
     def change(self, entry: Entry) -> None:
         """Send an entry changed in place."""
@@ -91,7 +91,7 @@ class FeedLog(ui.element, component='feed_log.js'):
         self.run_method('setVerbose', on)
 
     def _trim(self) -> None:
-        # The browser drops the same entries by the same rule as each one comes (feed_log.js `trim`).
+        # The next message tells the browser which entries are left (feed_log.js `add`).
         if len(self.entries) <= self.cap:
             return
         del self.entries[: len(self.entries) - (self.cap - self.cap // 4)]
