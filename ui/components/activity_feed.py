@@ -101,7 +101,6 @@ class ActivityFeed(SeqGuard, ui.card):
     def __init__(self, *, state: str, started_at: datetime | None = None) -> None:
         super().__init__()
         self.state, self.started_at = state, started_at
-        self.verbose = False
         self.reassured = 0
         self.calls: dict[str, Entry] = {}  # tool calls by call_id, for their results
         self._minute = ''  # the minute the newest sentence began, as _time_shown keys it
@@ -204,8 +203,8 @@ class ActivityFeed(SeqGuard, ui.card):
 
     def _add_call(self, event: ToolCalled) -> None:
         at = f'{event.tool} · {event.at.strftime("%H:%M:%S")}'
-        given = _clip(json.dumps(event.input, indent=2, ensure_ascii=False))
-        self.calls[event.call_id] = self._place('call', event.label, icon='build', at=at, exact=event.at, given=given)
+        given = [('Input', _clip(json.dumps(event.input, indent=2, ensure_ascii=False)))]  # its output follows
+        self.calls[event.call_id] = self._place('call', event.label, icon='build', at=at, exact=event.at, parts=given)
 
     def _add_result(self, event: ToolResult) -> None:
         call = self.calls.get(event.call_id)
@@ -214,12 +213,12 @@ class ActivityFeed(SeqGuard, ui.card):
         call['parts'].append(('Output' if event.ok else 'Output (failed)', _clip(event.output) or '(no output)'))
         self.feed_log.change(call)
 
-    def _place(self, kind: Kind, text: str, *, icon: str, at: str, exact: datetime, given: str | None = None) -> Entry:
-        """`given` is a tool call's input; its output is added to the call's parts as it comes."""
+    def _place(
+        self, kind: Kind, text: str, *, icon: str, at: str, exact: datetime, parts: list[tuple[str, str]] | None = None
+    ) -> Entry:
         if self.empty.visible:
             self.empty.set_visibility(False)
             self.feed_log.classes('cf-feed-box')  # from the first entry on, contained (FEED_CSS)
-        parts = None if given is None else [('Input', given)]
         return self.feed_log.add(kind, text, icon=icon, at=at, title=exact.strftime('%H:%M:%S'), parts=parts)
 
     def _after_trim(self) -> None:
@@ -235,7 +234,6 @@ class ActivityFeed(SeqGuard, ui.card):
                 return
 
     def set_verbose(self, on: bool) -> None:
-        self.verbose = on
         self.feed_log.set_verbose(on)
 
     # ── reassurance ──
