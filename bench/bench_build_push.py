@@ -758,7 +758,7 @@ async def wait_done(services, job_id: uuid.UUID, timeout: float) -> None:  # typ
 
 
 async def loop_lag(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    from core.build import jobs as builds
+    from core.builds import jobs as builds
     from core.services import build_services
     from jobs import worker
     from jobs.demo import founder_flow

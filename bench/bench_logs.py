@@ -25,7 +25,7 @@ from sqlmodel import SQLModel
 
 from bench.bench_events import new_job
 from core.adapters.notify_memory import MemoryNotifier
-from core.build.logs import LogBuffer, Redactor
+from core.builds.logs import LogBuffer, Redactor
 from core.db import make_engine, make_session_factory
 from core.events import BuildEvent, EventLog
 

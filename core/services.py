@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.budget import ensure_default_tiers
-from core.build.pipeline import BuildDeps
+from core.builds.pipeline import BuildDeps
 from core.config import Settings
 from core.db import SessionFactory, make_engine, make_session_factory
 from core.events import EventLog

@@ -16,7 +16,7 @@ from contextlib import aclosing
 from typing import Any
 
 from core import accounts
-from core.build import jobs as builds
+from core.builds import jobs as builds
 from core.events import DocumentationUpdated, SnapshotUpdated
 from core.journey import brief, gates, interview, onboarding, plans, projects
 from core.models import BuildJob, User

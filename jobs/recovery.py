@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlmodel import col, select, update
 
-from core.build.pipeline import HEARTBEAT_S
-from core.build.states import RUNNING, BuildState, IllegalTransition, transition
+from core.builds.pipeline import HEARTBEAT_S
+from core.builds.states import RUNNING, BuildState, IllegalTransition, transition
 from core.db import transaction
 from core.models import BuildJob, utcnow
 from core.services import Services

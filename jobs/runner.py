@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from core.build import pipeline
-from core.build.scheduling import claim_next
+from core.builds import pipeline
+from core.builds.scheduling import claim_next
 from core.services import Services
 
 

@@ -1,7 +1,8 @@
-"""Access to the real services tests use (Postgres, Redis, Chromium).
+"""Access to the real services and tools tests use (Postgres, Redis, Chromium, bubblewrap, npm).
 
-On a developer machine a missing service skips the tests that need it; under CI=true it fails
-them, so a green CI run always means those tests ran.
+On a developer machine a missing piece skips the tests that need it; under CI=true it fails
+them, so a green CI run always means those tests ran. Every environment skip goes through
+`missing` (tests/unit/test_suite_honesty.py holds the suite to that).
 """
 
 from __future__ import annotations
@@ -50,6 +51,20 @@ def require_chromium() -> str:
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
         missing(f'Chromium at {CHROMIUM}')
     return CHROMIUM
+
+
+def require_bubblewrap() -> None:
+    from core.adapters.sandbox_local import bubblewrap_available
+
+    if not bubblewrap_available():
+        missing('bubblewrap (bwrap)')
+
+
+def require_npm() -> str:
+    npm = shutil.which('npm')
+    if npm is None:
+        missing('npm')
+    return str(npm)
 
 
 def fresh_postgres_database() -> str:

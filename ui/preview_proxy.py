@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from nicegui import app
 
 from core import accounts
-from core.build.preview import preview_token, token_valid
+from core.builds.preview import preview_token, token_valid
 from core.models import BuildJob
 from core.services import Services
 

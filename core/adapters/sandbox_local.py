@@ -39,7 +39,7 @@ from typing import Any
 from core.adapters.sandbox_local_bridge import HostBridge
 from core.adapters.sandbox_local_exec import SANDBOX_ROOT, Launch, Limits, bwrap_launch, find_bwrap, plain_launch
 from core.adapters.sandbox_local_fs import WorkspaceFS, split_relative
-from core.build.devserver import CANDIDATE_FILES, detect_start
+from core.builds.devserver import CANDIDATE_FILES, detect_start
 from core.config import Settings
 from core.ports import CommandResult, OutputCallback, SandboxError
 

@@ -91,14 +91,14 @@ def _qa_section(qa: list[tuple[str, str]]) -> str:
 
 
 def _plan_section(plan: dict[str, Any]) -> str:
-    details = plan.get('details') or {}
+    """The plan as `core.builds.context.plan_for_prompt` gives it: title, summary and its details, flat."""
     lines = [f'## Chosen plan: {plan.get("title", "")}', str(plan.get('summary', ''))]
     for key in ('time', 'cost', 'risk', 'stack'):
-        if details.get(key):
-            lines.append(f'{key.capitalize()}: {details[key]}')
+        if plan.get(key):
+            lines.append(f'{key.capitalize()}: {plan[key]}')
     for key in ('tradeoffs', 'phases'):
-        if details.get(key):
-            lines.append(f'{key.capitalize()}: ' + '; '.join(str(item) for item in details[key]))
+        if plan.get(key):
+            lines.append(f'{key.capitalize()}: ' + '; '.join(str(item) for item in plan[key]))
     return '\n'.join(lines)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from core.adapters.sandbox_local import LocalSandboxProvider
 from core.agent.checkpoint import CheckpointState
 from core.agent.loop import AgentRunContext, run_agent
 from core.agent.prompt import build_system_prompt
@@ -43,8 +44,7 @@ class Recorder:
 
 
 async def local_sandbox(settings: Settings, key: str) -> Sandbox:
-    local = pytest.importorskip('core.adapters.sandbox_local')  # only while the module has not landed
-    return await local.LocalSandboxProvider(settings).create(key=key)
+    return await LocalSandboxProvider(settings).create(key=key)
 
 
 @pytest.fixture(params=['memory', 'local'])
@@ -98,9 +98,8 @@ async def test_edit_replaces_exactly_one_match(ctx: ToolContext, sandbox: Sandbo
     assert done.ok and (await sandbox.read_file('a.py')).decode() == 'x = 1\ny = 5\n'
 
 
-async def test_bash_streams_output_and_reports_the_exit_code(ctx: ToolContext, sandbox: Sandbox, rec: Recorder) -> None:
-    if isinstance(sandbox, MemorySandbox):
-        pytest.skip('the memory sandbox does not run shell commands')
+@pytest.mark.parametrize('sandbox', ['local'], indirect=True)  # the memory sandbox runs no shell
+async def test_bash_streams_output_and_reports_the_exit_code(ctx: ToolContext, rec: Recorder) -> None:
     outcome = await use(ctx, 'bash', command='echo hello; echo oops >&2; exit 3')
     assert not outcome.ok and outcome.output.startswith('Exit code 3.')
     assert 'hello' in outcome.output and 'oops' in outcome.output

@@ -6,22 +6,26 @@ Helpers here are shared by the other journey test files.
 
 from __future__ import annotations
 
-import json
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import SQLModel, select
 
 from core.adapters.llm_offline import OfflineLLM
+from core.adapters.notify_memory import MemoryNotifier
+from core.adapters.queue_inprocess import InProcessQueue
+from core.builds.context import system_prompt_for
+from core.builds.jobs import start_build
 from core.db import make_engine, make_session_factory
 from core.errors import Conflict, Forbidden, InvalidInput, ModelUnavailable, NotFound
+from core.events import EventLog
 from core.journey import brief, dashboard, gates, interview, onboarding, plans, projects, timeline
 from core.models import Artifact, PlanOption, Tier, User
 from core.ports import LLMError, LLMReply, ToolCall
+from tests.fixtures import ideas as fixture_ideas
 
-IDEAS = json.loads(Path('/work/shared/data/ideas.json').read_text())['ideas']
+IDEAS = fixture_ideas()
 GROOMER = IDEAS[0]
 FOOT = next(i for i in IDEAS if i['idea'].startswith('Équipe'))
 
@@ -146,6 +150,28 @@ async def test_founder_goes_from_idea_to_a_selected_plan(session_factory, idea: 
             'gate.decided',
             'plan.selected',
         ]
+
+
+async def test_the_chosen_plan_reaches_the_agents_system_prompt(session_factory) -> None:
+    llm = journey_llm()
+    async with session_factory() as session:
+        user = await make_founder(session)
+        project = await project_at_gate(session, user, llm)
+        gate = await gates.get_pending(session, user=user, project_id=project.id, gate_type='direction')
+        await gates.decide_gate(session, user=user, gate_id=gate.id, decision='proceed', reason='', llm=llm)
+        chosen = (await plans.list_plans(session, user=user, project_id=project.id))[1]
+        await plans.select_plan(session, user=user, project_id=project.id, plan_id=chosen.id)
+        notifier = MemoryNotifier()
+        queue = InProcessQueue(notifier, dispatch=False)
+        job = await start_build(session, user=user, project_id=project.id, queue=queue,
+                                events=EventLog(session_factory, notifier))  # fmt: skip
+        system = await system_prompt_for(session, job)
+    details = chosen.details
+    assert f'## Chosen plan: {chosen.title}' in system and chosen.summary in system
+    for line in (f'Time: {details["time"]}', f'Cost: {details["cost"]}', f'Stack: {details["stack"]}'):
+        assert line in system
+    assert 'Tradeoffs: ' + '; '.join(details['tradeoffs']) in system
+    assert 'Phases: ' + '; '.join(details['phases']) in system
 
 
 async def test_typed_answers_survive_a_crash(db_url: str) -> None:

@@ -9,8 +9,8 @@ from datetime import timedelta
 from core.adapters.notify_memory import MemoryNotifier
 from core.adapters.queue_inprocess import InProcessQueue
 from core.budget import ensure_default_tiers
-from core.build.jobs import queue_position
-from core.build.scheduling import claim_next
+from core.builds.jobs import queue_position
+from core.builds.scheduling import claim_next
 from core.events import EventLog
 from core.models import BuildJob, Project, User, utcnow
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from core.adapters.sandbox_local import LocalSandbox, LocalSandboxProvider, bubblewrap_available
+from core.adapters.sandbox_local import LocalSandbox, LocalSandboxProvider
 from core.config import Settings
 from core.ports import SandboxError
 from tests.integration.test_sandbox_local import processes_with
+from tests.services import require_bubblewrap
 
-needs_bwrap = pytest.mark.skipif(not bubblewrap_available(), reason='bubblewrap is not installed')
 MARKER_ENV = 'COFOUNDER_ISOLATION_MARKER'
 
 
@@ -42,10 +42,15 @@ async def box(provider: LocalSandboxProvider):  # type: ignore[no-untyped-def]
     await sandbox.destroy()
 
 
+@pytest.fixture
+def bubblewrap() -> None:
+    require_bubblewrap()
+
+
 # ── what commands can see (bubblewrap) ───────────────────────────────────────────────────────
 
 
-@needs_bwrap
+@pytest.mark.usefixtures('bubblewrap')
 async def test_commands_cannot_read_the_app_environment(box: LocalSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     secret = f'sk-live-{uuid.uuid4().hex}'
     monkeypatch.setenv(MARKER_ENV, secret)  # set in the app process before the command starts
@@ -56,7 +61,7 @@ async def test_commands_cannot_read_the_app_environment(box: LocalSandbox, monke
     assert MARKER_ENV not in result.stdout
 
 
-@needs_bwrap
+@pytest.mark.usefixtures('bubblewrap')
 async def test_commands_cannot_read_the_database_or_host_secrets(box: LocalSandbox, tight_settings: Settings) -> None:
     db = tight_settings.data_dir / 'cofounder.db'
     db.write_text('users: founder@example.com password-hash')
@@ -69,7 +74,7 @@ async def test_commands_cannot_read_the_database_or_host_secrets(box: LocalSandb
                                                     'workspace'])  # fmt: skip
 
 
-@needs_bwrap
+@pytest.mark.usefixtures('bubblewrap')
 async def test_commands_cannot_read_another_workspace(provider: LocalSandboxProvider, box: LocalSandbox) -> None:
     other = await provider.create(key='bob-project')
     await other.write_file('secret.txt', 'bob-only')
@@ -79,7 +84,7 @@ async def test_commands_cannot_read_another_workspace(provider: LocalSandboxProv
     await other.destroy()
 
 
-@needs_bwrap
+@pytest.mark.usefixtures('bubblewrap')
 async def test_commands_run_unprivileged_and_cannot_write_outside(
     box: LocalSandbox, provider: LocalSandboxProvider
 ) -> None:
@@ -91,7 +96,7 @@ async def test_commands_run_unprivileged_and_cannot_write_outside(
     assert await box.read_file('inside.txt') == b'ok\n'
 
 
-@needs_bwrap
+@pytest.mark.usefixtures('bubblewrap')
 async def test_fork_bomb_is_contained(box: LocalSandbox) -> None:
     marker = f'bomb{uuid.uuid4().hex[:8]}'
     result = await box.run(f'{marker}() {{ {marker} | {marker} & }}; {marker}; sleep 2', timeout=3)
@@ -116,7 +121,7 @@ async def test_node_runs_under_the_memory_cap_though_it_reserves_more_address_sp
     assert int(result.stdout) * 1024 > 512 << 20  # more reserved than the cap allows in use
 
 
-@needs_bwrap
+@pytest.mark.usefixtures('bubblewrap')
 async def test_private_tmp_is_size_capped(box: LocalSandbox) -> None:
     result = await box.run('head -c 33554432 /dev/zero > /tmp/big; echo $?')
     assert 'No space left' in result.stderr

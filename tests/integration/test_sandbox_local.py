@@ -9,17 +9,19 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core.adapters.sandbox_local import LocalSandbox, LocalSandboxProvider, bubblewrap_available
+from core.adapters.sandbox_local import LocalSandbox, LocalSandboxProvider
 from core.config import Settings
 from core.ports import Sandbox, SandboxError
+from tests.services import require_bubblewrap
 
 SAMPLE_APP = Path(__file__).resolve().parents[1] / 'fixtures' / 'sample_app'
-MODES = [pytest.param(True, id='bwrap', marks=pytest.mark.skipif(not bubblewrap_available(), reason='no bwrap')),
-         pytest.param(False, id='plain')]  # fmt: skip
+MODES = [pytest.param(True, id='bwrap'), pytest.param(False, id='plain')]
 
 
 @pytest.fixture(params=MODES)
 def provider(request: pytest.FixtureRequest, settings: Settings) -> LocalSandboxProvider:
+    if request.param:
+        require_bubblewrap()
     return LocalSandboxProvider(settings, use_bwrap=request.param)
 
 

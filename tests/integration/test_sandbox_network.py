@@ -19,12 +19,16 @@ from typing import Literal
 import httpx
 import pytest
 
-from core.adapters.sandbox_local import LocalSandbox, LocalSandboxProvider, bubblewrap_available
+from core.adapters.sandbox_local import LocalSandbox, LocalSandboxProvider
 from core.config import Settings
 from tests.integration.test_sandbox_local import copy_sample_app
-from tests.services import require_postgres, require_redis
+from tests.services import require_bubblewrap, require_npm, require_postgres, require_redis
 
-pytestmark = pytest.mark.skipif(not bubblewrap_available(), reason='bubblewrap is not installed')
+
+@pytest.fixture(autouse=True)
+def _bubblewrap() -> None:
+    require_bubblewrap()
+
 
 Network = Literal['isolated', 'shared']
 MARKER = b'host-only-service\n'
@@ -134,10 +138,9 @@ async def test_downloads_fail_fast_with_a_clear_note(isolated: LocalSandbox) -> 
 
 
 async def test_npm_install_fails_instead_of_retrying_for_a_minute(isolated: LocalSandbox) -> None:
+    require_npm()
     await isolated.write_file('package.json', '{"name": "x", "version": "1.0.0", "dependencies": {"left-pad": "1"}}')
-    result = await isolated.run('command -v npm >/dev/null || exit 99; npm install --no-audit --no-fund', timeout=60)
-    if result.exit_code == 99:
-        pytest.skip('npm is not installed')
+    result = await isolated.run('npm install --no-audit --no-fund', timeout=60)
     assert not result.ok and not result.timed_out  # with npm's default retries this took ~70 s here
     assert 'EAI_AGAIN' in result.stderr
     assert 'no network access' in result.stderr

@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from core.adapters.blobs_fs import FileBlobStore
 from core.adapters.screenshot_playwright import PlaywrightScreenshotter
-from core.build.screenshots import capture_and_publish
+from core.builds.screenshots import capture_and_publish
 from core.db import SessionFactory
 from core.events import BuildEvent, SnapshotUpdated
 from core.models import BlobRecord

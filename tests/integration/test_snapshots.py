@@ -16,7 +16,7 @@ import pytest
 from sqlmodel import select
 
 from core.adapters.blobs_fs import FileBlobStore
-from core.build.snapshots import list_snapshots, restore_latest, save_snapshot, snapshot_prefix
+from core.builds.snapshots import list_snapshots, restore_latest, save_snapshot, snapshot_prefix
 from core.db import SessionFactory, transaction
 from core.models import BlobRecord, Project, Tier, User
 from core.ports import CommandResult, Sandbox, SandboxError
@@ -211,7 +211,7 @@ async def test_store_always_failing_returns_none_and_logs(
 ) -> None:
     project_id, owner_id = await make_project(session_factory)
     blobs = FlakyStore(tmp_path / 'blobs', failures=1000)
-    with caplog.at_level(logging.WARNING, logger='core.build.snapshots'):
+    with caplog.at_level(logging.WARNING, logger='core.builds.snapshots'):
         snap = await save_snapshot(
             sandbox=MemorySandbox({'a.txt': b'x'}),
             blobs=blobs,

@@ -21,6 +21,7 @@ from core.models import User as Account
 from core.services import Services
 from tests.fixtures import recorded_build as rec
 from tests.ui.conftest import PASSWORD, log_out
+from ui.components import clock
 from ui.components.activity_feed import MAX_ENTRIES, ActivityFeed
 
 
@@ -282,11 +283,14 @@ async def test_feed_shows_each_minute_once_and_every_time_in_a_tooltip(user: Use
     ]
 
 
-async def test_clocks_show_the_time_building_and_left_to_rest(user: User, db) -> None:  # type: ignore[no-untyped-def]
-    project, job = await founder_with_build(user, db, started_at=datetime.now(UTC) - timedelta(minutes=3, seconds=5))
+async def test_clocks_show_the_time_building_and_left_to_rest(user: User, db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    started = datetime.now(UTC) - timedelta(minutes=3, seconds=5)
+    project, job = await founder_with_build(user, db, started_at=started)
+    # The clock reads a fixed "now", so however long the setup took the page shows 3m 05s.
+    monkeypatch.setattr(clock, 'now', lambda: started + timedelta(minutes=3, seconds=5))
     await user.open(f'/projects/{project.id}/build')
-    await user.should_see('Elapsed 3m 0')  # counted on in the browser (ui/components/clock.js)
-    await user.should_see('I am working on your app for 3m 0')
+    await user.should_see('Elapsed 3m 05s')  # counted on in the browser (ui/components/clock.js)
+    await user.should_see('I am working on your app for 3m 05s')
 
 
 async def test_reload_replays_everything_from_the_start(user: User, db) -> None:  # type: ignore[no-untyped-def]

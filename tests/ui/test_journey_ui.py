@@ -16,7 +16,7 @@ from nicegui.testing import User
 from sqlmodel import select
 
 from core import admin_settings
-from core.build.jobs import KILL_SWITCH_MESSAGE
+from core.builds.jobs import KILL_SWITCH_MESSAGE
 from core.journey import brief, interview, onboarding, projects
 from core.models import BuildJob, Project
 from core.models import User as Account

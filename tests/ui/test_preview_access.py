@@ -9,7 +9,7 @@ from nicegui import app
 from nicegui.testing import User
 from sqlmodel import select
 
-from core.build import jobs as builds
+from core.builds import jobs as builds
 from core.events import SnapshotUpdated
 from core.models import BuildJob
 from core.models import User as Account

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from core.build.devserver import StartDetectionError, detect_start
+from core.builds.devserver import StartDetectionError, detect_start
 from core.ports import SandboxError
 
 

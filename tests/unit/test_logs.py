@@ -9,7 +9,7 @@ from contextlib import aclosing
 import pytest
 
 from core.adapters.notify_memory import MemoryNotifier
-from core.build.logs import MARK, MAX_LINE, LogBuffer, Redactor, strip_ansi
+from core.builds.logs import MARK, MAX_LINE, LogBuffer, Redactor, strip_ansi
 from core.config import Settings
 from core.events import EventLog, LogLines
 from tests.integration.test_event_log import make_job
@@ -149,7 +149,7 @@ def test_redaction_is_idempotent() -> None:
     ],
 )
 def test_ordinary_output_is_left_alone(text: str) -> None:
-    # Hashes, SHAs and UUIDs stay visible by design: no entropy rule (see core/build/logs.py).
+    # Hashes, SHAs and UUIDs stay visible by design: no entropy rule (see core/builds/logs.py).
     assert redactor.redact(text) == text
 
 

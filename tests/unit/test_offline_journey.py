@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from core.adapters.llm_offline import journey
 from core.journey import structured
+from tests.fixtures import ideas as fixture_ideas
 
-IDEAS = json.loads(Path('/work/shared/data/ideas.json').read_text())['ideas']
+IDEAS = fixture_ideas()
 GROOMER = IDEAS[0]
 FOOT = next(i for i in IDEAS if i['idea'].startswith('Équipe'))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
 import subprocess
@@ -27,8 +26,7 @@ from core.agent.tools.base import ToolContext
 from core.events import BuildEvent, DocumentationUpdated, Narration, PhaseCompleted, PhaseStarted
 from core.ports import CommandResult, LLMError, ToolSpec
 from tests.fakes.memory_sandbox import MemorySandbox
-
-IDEAS = Path('/work/shared/data/ideas.json')
+from tests.fixtures import ideas as fixture_ideas
 
 
 def brief_from_idea(idea: dict[str, Any]) -> dict[str, Any]:
@@ -51,9 +49,7 @@ def brief_from_idea(idea: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_ideas() -> list[dict[str, Any]]:
-    if IDEAS.exists():
-        return json.loads(IDEAS.read_text())['ideas']
-    pytest.skip('ideas.json not available')
+    return fixture_ideas()
 
 
 def french_brief() -> dict[str, Any]:
@@ -310,8 +306,8 @@ def test_build_spec_survives_hostile_founder_text() -> None:
 
 
 def test_system_prompt_carries_the_plan_the_change_and_the_answers_verbatim() -> None:
-    plan = {'title': 'Fast', 'summary': 'Ship in a week', 'details': {'time': '1 week', 'cost': 'low', 'risk': 'medium',
-            'stack': 'Python', 'tradeoffs': ['No payments yet'], 'phases': ['Pages', 'Launch']}}  # fmt: skip
+    plan = {'title': 'Fast', 'summary': 'Ship in a week', 'time': '1 week', 'cost': 'low', 'risk': 'medium',
+            'stack': 'Python', 'tradeoffs': ['No payments yet'], 'phases': ['Pages', 'Launch']}  # fmt: skip
     change = {'summary': 'Waiting list', 'changes': ['Join when full'], 'build_version': 'v0.1'}
     qa = [('Qui sont vos utilisateurs ?', '  Des entraîneurs bénévoles,\nsurtout le week-end ')]
     system = build_system_prompt(brief=GROOMER, qa=qa, plan=plan, change_request=change, project_title='Paw')

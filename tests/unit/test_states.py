@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from core.adapters.notify_memory import MemoryNotifier
-from core.build.states import (
+from core.builds.states import (
     ALLOWED,
     ENTERED_AT,
     HOLDS,

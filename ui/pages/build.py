@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from nicegui import background_tasks, ui
 
-from core.build import jobs
-from core.build.preview import preview_path, resume_preview
+from core.builds import jobs
+from core.builds.preview import preview_path, resume_preview
 from core.errors import CofounderError, NotFound
 from core.events import BuildDone, BuildEvent, StageChanged
 from core.models import BuildJob, Project, User

@@ -6,7 +6,7 @@ from typing import Any
 
 from nicegui import ui
 
-from core.build import jobs
+from core.builds import jobs
 from core.errors import CofounderError
 from core.journey import plans
 from core.journey.plans import DIRECTION_FIRST

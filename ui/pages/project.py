@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from nicegui import ui
 
-from core.build import jobs
+from core.builds import jobs
 from core.errors import CofounderError, ModelUnavailable
 from core.journey import brief, gates, projects, timeline
 from core.journey.gates import GATE_LABELS

@@ -19,13 +19,13 @@ from core.agent.safety import founder_safe
 from core.agent.tools import default_tools
 from core.agent.tools.base import ToolContext
 from core.budget import cost_microdollars
-from core.build.context import system_prompt_for
-from core.build.jobs import cancel_topic
-from core.build.logs import LogBuffer, Redactor
-from core.build.screenshots import capture_and_publish
-from core.build.snapshots import restore_latest, save_snapshot
-from core.build.states import BuildState, transition
-from core.build.versions import assign_version
+from core.builds.context import system_prompt_for
+from core.builds.jobs import cancel_topic
+from core.builds.logs import LogBuffer, Redactor
+from core.builds.screenshots import capture_and_publish
+from core.builds.snapshots import restore_latest, save_snapshot
+from core.builds.states import BuildState, transition
+from core.builds.versions import assign_version
 from core.db import SessionFactory, transaction
 from core.events import BudgetUpdated, BuildEvent, EventLog, PhaseCompleted
 from core.journey import timeline

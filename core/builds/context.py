@@ -17,14 +17,18 @@ async def system_prompt_for(session: AsyncSession, job: BuildJob) -> str:
     brief = await latest(session, project_id=project.id, kind='idea_brief')
     plan_row = await session.get(PlanOption, job.plan_id) if job.plan_id else None
     change = await session.get(Artifact, job.change_request_id) if job.change_request_id else None
-    plan = {'title': plan_row.title, 'summary': plan_row.summary, **plan_row.details} if plan_row else None
     return build_system_prompt(
         brief=brief.content if brief else _brief_from_idea(project),
         qa=await qa_pairs(session, project_id=project.id),
-        plan=plan,
+        plan=plan_for_prompt(plan_row) if plan_row else None,
         change_request=change.content if change else None,
         project_title=project.title,
     )
+
+
+def plan_for_prompt(plan: PlanOption) -> dict:
+    """The chosen plan, flat: title, summary, time, cost, risk, stack, tradeoffs, phases."""
+    return {'title': plan.title, 'summary': plan.summary, **plan.details}
 
 
 def _brief_from_idea(project: Project) -> dict:

@@ -12,13 +12,13 @@ from pathlib import Path
 from sqlmodel import select
 
 from core.agent import checkpoint
-from core.build import jobs as builds
+from core.builds import jobs as builds
 from core.events import StageChanged, ToolCalled
 from core.models import BuildJob
 from core.services import build_services
 from jobs.demo import founder_flow
 from migrations import upgrade
-from tests.build.conftest import IDEA, MUST_HAVE, make_settings
+from tests.builds.conftest import IDEA, MUST_HAVE, make_settings
 from tests.services import require_chromium
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,8 +9,8 @@ import uuid
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.build.jobs import get_build
-from core.build.states import BuildState
+from core.builds.jobs import get_build
+from core.builds.states import BuildState
 from core.errors import Conflict
 from core.models import BuildJob, User
 from core.ports import SandboxError, SandboxProvider

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from core.build import jobs as builds
+from core.builds import jobs as builds
 from core.models import BuildJob
 from core.services import build_services
 from jobs import worker
 from jobs.demo import founder_flow
 from migrations import upgrade
-from tests.build.conftest import IDEA, MUST_HAVE, events_until_done, make_settings
+from tests.builds.conftest import IDEA, MUST_HAVE, events_until_done, make_settings
 from tests.fakes.messages_api import MessagesAPI, status, text, tool_use
 from tests.services import require_chromium
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from core.build import jobs as builds
+from core.builds import jobs as builds
 from core.services import build_services
 from jobs.demo import founder_flow
 from migrations import upgrade
-from tests.build.conftest import IDEA, MUST_HAVE, events_until_done, make_settings
+from tests.builds.conftest import IDEA, MUST_HAVE, events_until_done, make_settings
 from tests.services import drop_postgres_database, fresh_postgres_database, require_chromium, require_redis
 
 ROOT = Path(__file__).resolve().parents[2]

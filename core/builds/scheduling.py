@@ -7,7 +7,7 @@ import uuid
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.build.states import RUNNING, BuildState, IllegalTransition, transition
+from core.builds.states import RUNNING, BuildState, IllegalTransition, transition
 from core.db import SessionFactory
 from core.events import EventLog
 from core.models import BuildJob, Tier, User

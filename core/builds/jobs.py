@@ -8,7 +8,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.admin_settings import builds_enabled
-from core.build.states import HOLDS, RUNNING, TERMINAL, BuildState, transition
+from core.builds.states import HOLDS, RUNNING, TERMINAL, BuildState, transition
 from core.errors import Conflict, NotFound
 from core.events import EventLog
 from core.journey import timeline

@@ -9,14 +9,14 @@ import pytest
 from sqlmodel import select
 
 from core.admin_settings import set_setting
-from core.build import jobs as builds
+from core.builds import jobs as builds
 from core.errors import Conflict
 from core.events import DocumentationUpdated, LogLines, Narration, PhaseCompleted, SnapshotUpdated, StageChanged
 from core.journey.brief import latest
 from core.models import BuildJob, Project, TimelineEvent
 from jobs import worker
 from jobs.demo import founder_flow
-from tests.build.conftest import IDEA, MUST_HAVE, events_until_done
+from tests.builds.conftest import IDEA, MUST_HAVE, events_until_done
 
 
 def fetch(url: str) -> str:
