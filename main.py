@@ -47,14 +47,14 @@ def migrate(settings: Settings) -> None:
 
 def settle_long_lived_objects() -> None:
     """Move what startup made (modules, routes, services: it lives as long as the process) out of the
-    garbage collector's sight. Its full passes scanned all of it and, with 20 builds watched, paused
-    every page's pushes for about 200 ms (bench/bench_build_push.py times the collections)."""
+    garbage collector's sight. Its full passes scanned all of it and, with many builds watched, paused
+    every page's pushes (bench/README.md)."""
     gc.collect()
     gc.freeze()
 
 
 def serve(settings: Settings) -> None:
-    """Migrate if needed, then serve the web app (with the in-process worker and scheduler)."""
+    """Migrate if needed, then serve the web app (with the in-process worker)."""
     os.environ.setdefault('NICEGUI_STORAGE_PATH', str(settings.data_dir / 'sessions'))
     migrate(settings)
     from nicegui import app, ui

@@ -22,7 +22,6 @@ class Settings(BaseSettings):
     DATA_DIR: Path = Path('data')
     HOST: str = '0.0.0.0'
     PORT: int = 8080
-    PUBLIC_URL: str = ''  # e.g. https://cofounder.example.com; used in links the API hands out
     LOG_LEVEL: str = 'INFO'
     LOG_JSON: bool = True
 
@@ -41,8 +40,6 @@ class Settings(BaseSettings):
     DEFAULT_MODEL: str = ''  # '' → the provider's default (offline-1 / claude-sonnet-4-5 / llama3.1)
     OFFLINE_PACE_SECONDS: float = 1.0  # offline model pause per step so a founder can watch; 0 in tests
 
-    E2B_API_KEY: SecretStr | None = None
-    E2B_TEMPLATE: str = 'base'
     SANDBOX_UID: int = 65534  # unprivileged uid the local sandbox drops to when running as root
     SANDBOX_MEMORY_MB: int = 1024
     SANDBOX_TMPFS_MB: int = 256
@@ -65,10 +62,6 @@ class Settings(BaseSettings):
 
     AGENT_MAX_TOOL_CALLS: int = 150
     AGENT_MAX_TOKENS: int = 4096
-    EVENT_RETENTION_HOURS: int = 24
-    WORKSPACE_RETENTION_DAYS: int = 7
-
-    STRIPE_WEBHOOK_SECRET: SecretStr | None = None
 
     @model_validator(mode='after')
     def _refuse_weak_secret(self) -> Settings:

@@ -39,6 +39,10 @@ class Notifier(Protocol):
 
     async def listen(self, topic: str) -> Listener: ...
 
+    async def ping(self) -> str:
+        """Check the transport answers (Redis PING); returns what it is, raises when it does not."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -152,6 +156,10 @@ class SandboxProvider(Protocol):
         """Reattach to an existing sandbox (paused or running); None when it has expired."""
         ...
 
+    async def probe(self) -> None:
+        """Run `true` in a throwaway sandbox with the isolation builds get; raises SandboxError when it fails."""
+        ...
+
     def isolation(self) -> str:
         """Human description of the isolation in force, for /healthz and the admin page."""
         ...
@@ -246,6 +254,10 @@ class Screenshotter(Protocol):
     async def close(self) -> None: ...
 
     def status(self) -> str: ...
+
+    async def probe(self) -> str:
+        """Launch the browser if it is not running; returns the status, raises when it cannot start."""
+        ...
 
 
 class JobQueue(Protocol):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.budget import ensure_default_tiers
@@ -13,7 +13,8 @@ from core.builds.pipeline import BuildDeps
 from core.config import Settings
 from core.db import SessionFactory, make_engine, make_session_factory
 from core.events import EventLog
-from core.ports import LLM, BlobStore, Health, JobQueue, Notifier, SandboxProvider, Screenshotter
+from core.health import HealthChecker, Integrations
+from core.ports import LLM, BlobStore, JobQueue, Notifier, SandboxProvider, Screenshotter
 
 logger = logging.getLogger(__name__)
 
@@ -69,24 +70,21 @@ class Services:
         await self.notifier.close()
         await self.engine.dispose()
 
-    async def health(self) -> list[Health]:
-        return [
-            await self._database_health(),
-            Health('events', True, 'redis pub/sub' if self.settings.REDIS_URL else 'in-process'),
-            Health('llm', await self.llm.healthy(), self.llm.name, {'model': self.model, 'offline': self.llm.offline}),
-            Health('sandbox', True, self.sandboxes.isolation(), {'provider': self.sandboxes.name}),
-            Health('storage', True, 's3' if self.settings.S3_BUCKET else 'files'),
-            Health('browser', 'open' not in self.screenshotter.status(), self.screenshotter.status()),
-        ]
-
-    async def _database_health(self) -> Health:
-        kind = 'sqlite' if self.settings.is_sqlite else 'postgresql'
-        try:
-            async with self.engine.connect() as conn:
-                await conn.execute(text('SELECT 1'))
-            return Health('database', True, kind)
-        except Exception as error:  # noqa: BLE001 - health reports any failure
-            return Health('database', False, f'{kind}: {type(error).__name__}')
+    @cached_property
+    def health(self) -> HealthChecker:
+        """The integrations' health, checked for real and cached a few seconds (`/healthz`)."""
+        parts = Integrations(
+            engine=self.engine,
+            database_kind='sqlite' if self.settings.is_sqlite else 'postgresql',
+            notifier=self.notifier,
+            blobs=self.blobs,
+            storage_kind='s3' if self.settings.S3_BUCKET else 'files',
+            sandboxes=self.sandboxes,
+            llm=self.llm,
+            model=self.model,
+            screenshotter=self.screenshotter,
+        )
+        return HealthChecker(parts)
 
 
 def build_services(settings: Settings, *, worker_process: bool = False) -> Services:

@@ -37,9 +37,5 @@ def register(svc: Services) -> None:
 
     @app.get('/healthz', include_in_schema=False)
     async def healthz() -> JSONResponse:
-        checks = await svc.health()
-        body = {
-            'status': 'ok' if all(c.ok for c in checks if c.name == 'database') else 'degraded',
-            **{c.name: {'ok': c.ok, 'detail': c.detail, **c.extra} for c in checks},
-        }
-        return JSONResponse(body, status_code=200 if body['status'] == 'ok' else 503)
+        report = await svc.health.report()
+        return JSONResponse(report.as_json(), status_code=200 if report.ok else 503)

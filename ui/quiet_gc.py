@@ -1,8 +1,8 @@
 """Full garbage collections at a quiet moment: a second after pages open or close, not while builds stream.
 
 Every open page holds its element tree (NiceGUI makes several objects per element), and the collector's
-full pass scans all of it: with 20 build pages open a pass took 86-150 ms and held back every page's
-pushes (bench/bench_build_push.py times the collections). Python starts that pass once the objects that
+full pass scans all of it, and with many build pages open a pass held back every page's pushes
+(bench/bench_build_push.py times the collections; figures in bench/README.md). Python starts that pass once the objects that
 survived since the previous one exceed a quarter of the rest, that is soon after pages were opened, in
 the middle of the live updates they were opened for. Collecting just after the opening (or closing, which
 leaves a tree of garbage) does the pass while the page has only just loaded, and resets the count: the

@@ -1,8 +1,7 @@
 // Tailwind's browser runtime (NiceGUI's styling) watches the whole page and, whenever an element is
 // added anywhere, walks every element that has a class to find utilities it has not generated yet.
 // The activity feed adds an element per update, without any class: it cannot bring a new utility,
-// yet each addition cost a walk of the page (0.4-0.9 ms of script per update in a profile of one
-// build page, more as the page grows). Runs before Tailwind's script: additions that bring no class
+// yet each addition cost a walk of the page, more as the page grows. Runs before Tailwind's script: additions that bring no class
 // are kept from that one observer (the one watching class attributes on the whole document);
 // everything else reaches it.
 (() => {

@@ -32,6 +32,9 @@ class MemoryNotifier:
         """How many open listeners a topic has (health and tests)."""
         return len(self._topics.get(topic, ()))
 
+    async def ping(self) -> str:
+        return 'in-process'
+
     async def close(self) -> None:
         for listeners in list(self._topics.values()):
             for listener in list(listeners):

@@ -88,6 +88,10 @@ class RedisNotifier:
                 raise
         return listener
 
+    async def ping(self) -> str:
+        await self._client.ping()
+        return 'redis pub/sub'
+
     async def close(self) -> None:
         self._closed = True
         for listeners in list(self._listeners.values()):

@@ -32,6 +32,7 @@ import socket
 import stat
 import subprocess
 import time
+import uuid
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,15 @@ class LocalSandboxProvider:
         network = 'own network namespace' if self.isolated_network else 'shared host network'
         return f'bubblewrap ({who}, pid/ipc/uts namespaces, {network}, clean env, rlimits)'
 
+    async def probe(self) -> None:
+        sandbox = await self.create(key=f'health-{uuid.uuid4().hex[:12]}')
+        try:
+            result = await sandbox.run('true', timeout=10)
+        finally:
+            await sandbox.destroy()
+        if not result.ok:
+            raise SandboxError(f'`true` exited {result.exit_code}: {result.stderr.strip()[:200]}')
+
     async def create(self, *, key: str) -> LocalSandbox:
         """A sandbox for key; reuses the workspace (and the live object) when it exists."""
         _check_key(key)
@@ -158,7 +168,7 @@ class _Proc:
     """One running process group and its output readers.
 
     Started in a worker thread: `Popen` waits for the child to exec, and on a busy machine that wait
-    (measured up to ~300 ms with 20 builds) would otherwise stall the event loop. The pipes are then
+    would otherwise stall the event loop (bench/README.md). The pipes are then
     attached to the loop, and the exit is watched through a pidfd (no thread per child).
     """
 

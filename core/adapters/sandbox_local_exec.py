@@ -157,8 +157,8 @@ def _system_binds() -> tuple[str, ...]:
 
 def _prlimit_args(limits: Limits) -> list[str]:
     # Memory is capped with RLIMIT_DATA (private writable memory), not RLIMIT_AS: V8 reserves
-    # gigabytes of address space it never touches, and node aborted under a 1 GiB address cap
-    # with 13 MB of heap in use. Reservations (PROT_NONE) do not count against RLIMIT_DATA.
+    # gigabytes of address space it never touches, and node aborted under an address cap with
+    # little heap in use. Reservations (PROT_NONE) do not count against RLIMIT_DATA.
     return ['prlimit', f'--nproc={limits.nproc}', f'--data={limits.memory_bytes}', f'--fsize={limits.fsize}',
             f'--nofile={limits.nofile}', '--core=0', '--']  # fmt: skip
 

@@ -94,6 +94,11 @@ class PlaywrightScreenshotter:
             return 'ready'
         return 'idle'
 
+    async def probe(self) -> str:
+        if self.enabled:
+            await self._ensure_browser()
+        return self.status()
+
     async def close(self) -> None:
         async with self._lock:
             await self._shutdown()

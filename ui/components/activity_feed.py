@@ -66,9 +66,8 @@ FEED_CSS = """
 .activity-feed [data-at]::after { content: attr(data-at); margin-left: auto; flex: none; padding-left: .5rem;
   font-size: .75rem; color: #94a3b8; font-variant-numeric: tabular-nums; }
 .activity-feed summary[data-at] { cursor: pointer; }
-/* A sentence shows the time only when a new minute begins (see ActivityFeed._time_shown). A time box on every
-   entry had each push paint every drawn entry's box again: Chromium's renderer per push, one build page with
-   30-90 entries, 17.7 → 15.3 ms (read from /proc, two runs each, alternated). */
+/* A sentence shows the time only when a new minute begins (see ActivityFeed._time_shown): a time box on every
+   entry had each push paint every drawn entry's box again (bench/README.md). */
 .activity-feed [data-at=""]::after { content: none; }
 .activity-feed [data-block] { display: flex; flex-direction: column; gap: .25rem; }
 /* Tool calls and thinking show only in the verbose view; a call's details open below its label. */
@@ -78,8 +77,7 @@ FEED_CSS = """
 .activity-feed [data-part] { font-size: .75rem; font-weight: 600; color: #64748b; }
 .activity-feed [data-call-body] pre { margin: 0; font-size: .75rem; white-space: pre-wrap; word-break: break-all; }
 /* A new entry re-lays out and repaints this box only. Beside the other panels (≥ 1024 px) it has a fixed
-   height too, so it is where layout starts: the page above it is not walked (layout per push 1.0-1.5 →
-   0.6 ms in a trace). Both in this sheet: an inline `contain` would override the wide screen's. */
+   height too, so it is where layout starts: the page above it is not walked. Both in this sheet: an inline `contain` would override the wide screen's. */
 .cf-feed-box { contain: content; }
 @media (min-width: 1024px) { .cf-feed-box { height: 32rem; contain: strict; } }
 /* Blocks of entries out of view are skipped when the page is drawn: with hundreds of entries, each push

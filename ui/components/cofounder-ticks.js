@@ -7,7 +7,7 @@
 //
 // A pushed update draws a frame anyway: when the next tick is due within half a second, it is taken
 // early, in that frame, and the one after stays on the page's phase. A page receiving updates then
-// draws few frames of its own for its clocks (each cost ~8 ms of the browser's CPU). Keeping the phase
+// draws few frames of its own for its clocks (each costs the browser a frame). Keeping the phase
 // matters: restarting the second at each update lined up the ticks of all pages updated together.
 const listeners = new Set();
 const EARLY = 500; // ms before a tick is due

@@ -1,6 +1,6 @@
 """Onboarding and the understanding interview (J-2, J-3): `/projects/{id}/interview`.
 
-One question per screen. Every answer is saved as typed: a change schedules a save ~400 ms later
+One question per screen. Every answer is saved as typed: a change schedules a save a moment later
 (the newest text wins), leaving the field, Back, Next and closing the tab save at once. The screen
 the founder is on is saved too, so a reload or a visit next week resumes on the same question with
 the same text.
