@@ -2,11 +2,11 @@
 
 Every open page holds its element tree (NiceGUI makes several objects per element), and the collector's
 full pass scans all of it, and with many build pages open a pass held back every page's pushes
-(bench/bench_build_push.py times the collections; figures in bench/README.md). Python starts that pass once the objects that
-survived since the previous one exceed a quarter of the rest, that is soon after pages were opened, in
-the middle of the live updates they were opened for. Collecting just after the opening (or closing, which
-leaves a tree of garbage) does the pass while the page has only just loaded, and resets the count: the
-next one comes only after the open pages have grown by a quarter.
+(bench/bench_build_push.py times the collections; figures in bench/README.md). Python starts that pass
+once the objects that survived since the previous one exceed a quarter of the rest, that is soon after
+pages were opened, in the middle of the live updates they were opened for. Collecting just after the
+opening (or closing, which leaves a tree of garbage) does the pass while the page has only just loaded,
+and resets the count: the next one comes only after the open pages have grown by a quarter.
 """
 
 from __future__ import annotations

@@ -77,7 +77,8 @@ FEED_CSS = """
 .activity-feed [data-part] { font-size: .75rem; font-weight: 600; color: #64748b; }
 .activity-feed [data-call-body] pre { margin: 0; font-size: .75rem; white-space: pre-wrap; word-break: break-all; }
 /* A new entry re-lays out and repaints this box only. Beside the other panels (≥ 1024 px) it has a fixed
-   height too, so it is where layout starts: the page above it is not walked. Both in this sheet: an inline `contain` would override the wide screen's. */
+   height too, so it is where layout starts: the page above it is not walked. Both in this sheet: an inline
+   `contain` would override the wide screen's. */
 .cf-feed-box { contain: content; }
 @media (min-width: 1024px) { .cf-feed-box { height: 32rem; contain: strict; } }
 /* Blocks of entries out of view are skipped when the page is drawn: with hundreds of entries, each push
