@@ -115,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument('--must-have', help='comma-separated must-have features (default: derived from the idea)')
     demo.add_argument('--json', action='store_true', help='print only the JSON summary')
     demo.add_argument('--keep', action='store_true', help='keep the preview running until Ctrl-C')
+    demo.add_argument('--daily-tokens', type=int, help='pace the founder at N tokens a day: the build sleeps and wakes')
+    demo.add_argument('--day-seconds', type=int, default=5, help='with --daily-tokens: how long a pacing day lasts')
     args = parser.parse_args(argv)
     settings = Settings()
     configure_logging(settings)
@@ -162,7 +164,8 @@ async def _demo(args: argparse.Namespace) -> int:
 
     services = build_services(settings)
     try:
-        summary = await run_demo(services, idea=args.idea, must_have=args.must_have)
+        summary = await run_demo(services, idea=args.idea, must_have=args.must_have,
+                                 daily_tokens=args.daily_tokens, day_seconds=args.day_seconds)  # fmt: skip
         print(json.dumps(summary, indent=None if args.json else 2, ensure_ascii=False))
         if args.keep and summary['preview_ok']:
             print(f'Preview running at {summary["preview_url"]} — Ctrl-C to stop.', file=sys.stderr)

@@ -62,7 +62,8 @@ from sqlmodel import select
 from core.adapters.notify_redis import RedisNotifier
 from core.config import Settings
 from core.db import make_engine, make_session_factory
-from core.events import EventLog, Narration, build_topic
+from core.event_log import EventLog, build_topic
+from core.events import Narration
 from core.models import BuildJob, Project, User
 from tests.live_app import CHROMIUM_ARGS, LiveProcess, free_port, start_process, stop_process
 

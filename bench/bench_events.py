@@ -29,7 +29,8 @@ from sqlmodel import SQLModel
 from core.adapters.notify_memory import MemoryNotifier
 from core.adapters.notify_redis import RedisNotifier
 from core.db import SessionFactory, make_engine, make_session_factory, transaction
-from core.events import EventLog, Narration
+from core.event_log import EventLog
+from core.events import Narration
 from core.models import BuildJob, Project, Tier, User
 from core.ports import Notifier
 from tests.services import POSTGRES_URL, REDIS_URL, port_open

@@ -27,7 +27,8 @@ from bench.bench_events import new_job
 from core.adapters.notify_memory import MemoryNotifier
 from core.builds.logs import LogBuffer, Redactor
 from core.db import make_engine, make_session_factory
-from core.events import BuildEvent, EventLog
+from core.event_log import EventLog
+from core.events import BuildEvent
 
 SECRETS = ['storage-secret-value-123456', 'sk-ant-api03-' + 'k' * 40]
 

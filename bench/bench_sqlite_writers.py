@@ -19,7 +19,8 @@ from pathlib import Path
 from core.adapters.notify_memory import MemoryNotifier
 from core.config import Settings
 from core.db import make_engine, make_session_factory
-from core.events import EventLog, Narration
+from core.event_log import EventLog
+from core.events import Narration
 from core.models import BuildJob, Project, User
 from migrations import upgrade
 

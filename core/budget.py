@@ -1,4 +1,4 @@
-"""Tiers, prices and costs (BU-1, BU-2, BU-7). Sleep/wake pacing builds on these later."""
+"""Tiers, prices and costs (BU-1, BU-2, BU-7); core/pacing.py paces spending on them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ DEFAULT_TIERS: tuple[dict, ...] = (
     {
         'name': 'bootstrapper',
         'label': 'Bootstrapper',
-        'token_allowance': 2_000_000,
+        'token_allowance': 60_000_000,
+        'cost_allowance_microdollars': 30_000_000,
         'max_concurrent_user': 1,
         'max_concurrent_project': 1,
         'max_iterations': 3,
@@ -21,7 +22,8 @@ DEFAULT_TIERS: tuple[dict, ...] = (
     {
         'name': 'partner',
         'label': 'Partner',
-        'token_allowance': 10_000_000,
+        'token_allowance': 300_000_000,
+        'cost_allowance_microdollars': 150_000_000,
         'max_concurrent_user': 2,
         'max_concurrent_project': 1,
         'max_iterations': 5,
@@ -30,7 +32,8 @@ DEFAULT_TIERS: tuple[dict, ...] = (
     {
         'name': 'cto_scale',
         'label': 'CTO Scale',
-        'token_allowance': 50_000_000,
+        'token_allowance': 1_200_000_000,
+        'cost_allowance_microdollars': 600_000_000,
         'max_concurrent_user': 4,
         'max_concurrent_project': 2,
         'max_iterations': 10,
@@ -55,14 +58,20 @@ PRICES: dict[str, Price] = {
 FALLBACK_PRICE = Price(3.0, 15.0)
 
 
-def cost_microdollars(model: str, input_tokens: int, output_tokens: int) -> int:
-    """Cost of one call in millionths of a dollar, from the price table (unknown models priced as Sonnet)."""
+FREE = Price(0.0, 0.0)
+
+
+def price_of(model: str, provider: str = 'anthropic') -> Price:
+    """The price table's entry. A model the table does not know is free on the offline model and on a
+    self-hosted endpoint (OpenAI-compatible), and priced as Sonnet on Anthropic."""
     if model in PRICES:
-        price = PRICES[model]
-    elif model.startswith(('ollama', 'llama', 'qwen', 'mistral')):
-        price = Price(0.0, 0.0)
-    else:
-        price = FALLBACK_PRICE
+        return PRICES[model]
+    return FALLBACK_PRICE if provider == 'anthropic' else FREE
+
+
+def cost_microdollars(model: str, input_tokens: int, output_tokens: int, provider: str = 'anthropic') -> int:
+    """Cost of one call in millionths of a dollar ($ per million tokens = µ$ per token)."""
+    price = price_of(model, provider)
     return round(input_tokens * price.input_per_mtok + output_tokens * price.output_per_mtok)
 
 

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     REDIS_URL: str | None = None
     WORKERS: Literal['inprocess', 'external'] = 'inprocess'
     WORKER_CONCURRENCY: int = 4
+    SCHEDULER_LEADER_TTL_SECONDS: float = 15.0  # with REDIS_URL: how soon another process takes over the scheduler
 
     STORAGE_SECRET: SecretStr | None = None  # None → generated once, kept in DATA_DIR
     ADMIN_EMAIL: str | None = None

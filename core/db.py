@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, exc
+import aiosqlite
+from sqlalchemy import Insert, event, exc
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.util import await_only
 from sqlalchemy.util.concurrency import in_greenlet
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -153,3 +159,78 @@ async def transaction(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+
+
+# ── a reservation and the rows it numbers, in one transaction ────────────────────────────────────────
+
+RowsFor = Callable[[Any], Sequence[dict[str, Any]]]
+
+
+async def reserve_then_insert(
+    engine: AsyncEngine, reserve: UpdateBase, params: dict[str, Any], into: Insert, rows_for: RowsFor
+) -> None:
+    """In one transaction of its own: run `reserve` (a write returning one value, e.g. a counter's new value),
+    then insert with `into` the rows `rows_for` makes of that value (None when `reserve` matched no row;
+    `rows_for` may raise, which rolls everything back).
+
+    No ORM session: this is for hot paths. Callers need not know the driver; on SQLite it is spoken to directly
+    (see `_reserve_then_insert_on_sqlite`)."""
+    if engine.dialect.name == 'sqlite':
+        await _reserve_then_insert_on_sqlite(engine, reserve, params, into, rows_for)
+        return
+    async with engine.begin() as conn:
+        rows = rows_for((await conn.execute(reserve, params)).scalar_one_or_none())
+        if rows:
+            await conn.execute(into, list(rows))
+
+
+async def _reserve_then_insert_on_sqlite(
+    engine: AsyncEngine, reserve: UpdateBase, params: dict[str, Any], into: Insert, rows_for: RowsFor
+) -> None:
+    """`reserve_then_insert` through the driver's connection: 3 trips to the connection's thread instead of 8.
+
+    aiosqlite runs every call on the connection's own thread. Through SQLAlchemy each statement took a trip
+    for its cursor, its execution, its rows and its closing, then one more for the commit; with 20 builds
+    on two cores each trip could wait for a core, and the writer turn was held meanwhile. Here each
+    statement is one trip (`execute_fetchall`, `executemany`), with the SQL SQLAlchemy compiles for it, the
+    columns' own bind processors, and the same writer turn as every other SQLite writer of this process.
+    """
+    reserving = _compiled(reserve, engine.dialect)
+    async with engine.connect() as conn:
+        pooled = await conn.get_raw_connection()
+        driver = cast(aiosqlite.Connection, pooled.driver_connection)
+        async with writer_turn(engine, pooled.dbapi_connection):
+            try:
+                reserved = await driver.execute_fetchall(reserving.sql, reserving.params(params))
+                rows = rows_for(next(iter(reserved))[0] if reserved else None)
+                if rows:
+                    inserting = _compiled(into, engine.dialect, tuple(rows[0]))
+                    await driver.executemany(inserting.sql, [inserting.params(row) for row in rows])
+                await driver.commit()
+            except BaseException:
+                try:
+                    await driver.rollback()
+                except Exception:  # noqa: BLE001 — a connection that cannot roll back is not reused
+                    await conn.invalidate()
+                raise
+
+
+class _Compiled:
+    """A statement compiled once for a dialect: its SQL, and its parameters in placeholder order, each put
+    through its column's own bind processor (uuids as hex, JSON, timestamps)."""
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect, column_keys: tuple[str, ...] | None) -> None:
+        options: dict[str, Any] = {} if column_keys is None else {'column_keys': list(column_keys)}
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect, **options))
+        self.sql = compiled.string
+        positions = compiled.positiontup or []
+        self._binds = [(name, compiled.binds[name].type.bind_processor(compiled.dialect)) for name in positions]
+
+    def params(self, values: dict[str, Any]) -> list[Any]:
+        return [process(values[name]) if process else values[name] for name, process in self._binds]
+
+
+@functools.cache
+def _compiled(statement: ClauseElement, dialect: Dialect, column_keys: tuple[str, ...] | None = None) -> _Compiled:
+    """Compiled once per statement object: callers keep their hot statements as module constants."""
+    return _Compiled(statement, dialect, column_keys)

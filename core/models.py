@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Float, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -37,7 +37,11 @@ class Tier(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=40)
     label: str = Field(max_length=80)
     token_allowance: int = Field(sa_column=Column(BigInteger, nullable=False))  # tokens per period
+    # dollars per period, in millionths; None: tokens alone pace the founder (offline and local models cost $0)
+    cost_allowance_microdollars: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    daily_token_cap: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))  # a tiny day
     period_days: int = 30
+    day_seconds: int = 86_400  # a pacing day; shorter only for demo and trial tiers (sleep and wake in seconds)
     max_concurrent_user: int = 1
     max_concurrent_project: int = 1
     max_iterations: int = 3
@@ -322,3 +326,12 @@ class AdminSetting(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=60)
     value: dict[str, Any] = _json({})
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SchedulerJob(SQLModel, table=True):
+    """APScheduler's job store (wake-ups, housekeeping), declared here so Alembic owns its schema."""
+
+    __tablename__ = 'scheduler_jobs'
+    id: str = Field(primary_key=True, max_length=191)
+    next_run_time: float | None = Field(default=None, sa_column=Column(Float(25), index=True, nullable=True))
+    job_state: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

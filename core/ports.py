@@ -274,6 +274,20 @@ class JobQueue(Protocol):
     async def stop(self) -> None: ...
 
 
+class LeaderLock(Protocol):
+    """Elects the one process that runs scheduled jobs. `hold` takes the lock or renews it; it expires
+    on its own when its holder stops renewing (a killed process), so another can take over."""
+
+    name: str
+    ttl_s: float
+
+    async def hold(self) -> bool:
+        """True while this process is the leader (taken now or renewed)."""
+        ...
+
+    async def release(self) -> None: ...
+
+
 @dataclass
 class Health:
     name: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -12,9 +13,10 @@ from core.budget import ensure_default_tiers
 from core.builds.pipeline import BuildDeps
 from core.config import Settings
 from core.db import SessionFactory, make_engine, make_session_factory
-from core.events import EventLog
+from core.event_log import EventLog
 from core.health import HealthChecker, Integrations
-from core.ports import LLM, BlobStore, JobQueue, Notifier, SandboxProvider, Screenshotter
+from core.metering import MeteredLLM
+from core.ports import LLM, BlobStore, JobQueue, LeaderLock, Notifier, SandboxProvider, Screenshotter
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,7 @@ class Services:
     screenshotter: Screenshotter
     llm: LLM
     queue: JobQueue
+    leader: LeaderLock
 
     @property
     def offline_model(self) -> bool:
@@ -40,6 +43,12 @@ class Services:
     @property
     def model(self) -> str:
         return self.settings.DEFAULT_MODEL or self.llm.default_model
+
+    def llm_for(self, user_id: uuid.UUID, project_id: uuid.UUID | None, role: str = 'journey') -> MeteredLLM:
+        """The model for one journey step of one founder, accounted like the agent's calls."""
+        return MeteredLLM(
+            self.llm, self.sessions, user_id=user_id, project_id=project_id, role=role, global_default=self.model
+        )
 
     def build_deps(self) -> BuildDeps:
         s = self.settings
@@ -103,7 +112,18 @@ def build_services(settings: Settings, *, worker_process: bool = False) -> Servi
         screenshotter=_screenshotter(settings),
         llm=_llm(settings),
         queue=_queue(settings, notifier, worker_process=worker_process),
+        leader=_leader(settings),
     )
+
+
+def _leader(settings: Settings) -> LeaderLock:
+    if settings.REDIS_URL:
+        from core.adapters.leader_redis import RedisLeaderLock
+
+        return RedisLeaderLock(settings.REDIS_URL, ttl_s=settings.SCHEDULER_LEADER_TTL_SECONDS)
+    from core.adapters.leader_memory import SoleLeader
+
+    return SoleLeader()
 
 
 def _notifier(settings: Settings) -> Notifier:

@@ -17,9 +17,10 @@ from typing import Any
 
 from core import accounts
 from core.builds import jobs as builds
-from core.events import DocumentationUpdated, SnapshotUpdated
-from core.journey import brief, gates, interview, onboarding, plans, projects
-from core.models import BuildJob, User
+from core.builds.states import stage_durations
+from core.events import DocumentationUpdated, Sleeping, SnapshotUpdated, Waking
+from core.journey import flow, gates, interview, onboarding, plans, projects
+from core.models import BuildJob, Tier, User
 from core.services import Services
 from jobs import worker
 
@@ -40,20 +41,29 @@ def default_answers(idea: str, must_have: str | None = None) -> dict[str, str]:
 
 
 async def run_demo(
-    services: Services, *, idea: str, must_have: str | None = None, timeout: float = 600
+    services: Services,
+    *,
+    idea: str,
+    must_have: str | None = None,
+    timeout: float = 600,
+    daily_tokens: int | None = None,
+    day_seconds: int = 5,
 ) -> dict[str, Any]:
+    """The founder flow and a build. `daily_tokens` puts the founder on a tier whose pacing day lasts
+    `day_seconds` with that many tokens a day, so the build sleeps and wakes on its own (BU-4, BU-5)."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     await services.start()
     await worker.start(services)
     try:
-        user, project_id = await founder_flow(services, idea, must_have, timings)
+        user = await _paced_founder(services, daily_tokens, day_seconds) if daily_tokens else None
+        user, project_id = await founder_flow(services, idea, must_have, timings, user)
         t0 = time.perf_counter()
         async with services.sessions() as session:
             job = await builds.start_build(
                 session, user=user, project_id=project_id, queue=services.queue, events=services.events
             )
-        shots, docs = await _watch(services, job.id, timeout)
+        shots, docs, holds = await _watch(services, job.id, timeout)
         timings['build'] = round(time.perf_counter() - t0, 3)
         async with services.sessions() as session:
             final = await session.get(BuildJob, job.id)
@@ -61,7 +71,7 @@ async def run_demo(
         timings['total'] = round(time.perf_counter() - started, 3)
         # In a thread: the preview may be served through this very event loop (the sandbox's bridge).
         preview_ok = await asyncio.to_thread(_preview_answers, final.preview_url)
-        return _summary(services, user.id, project_id, final, shots, docs, timings, preview_ok)
+        return {**_summary(services, user.id, project_id, final, shots, docs, timings, preview_ok), **holds}
     finally:
         await worker.stop(services)
 
@@ -75,12 +85,12 @@ async def founder_flow(
 ):  # type: ignore[no-untyped-def]
     """Sign up a throwaway founder and take their idea to a selected plan; returns (user, project_id)."""
     t0 = time.perf_counter()
-    llm = services.llm
     async with services.sessions() as session:
         user = user or await accounts.sign_up(
             session, email=f'demo-{uuid.uuid4().hex[:8]}@demo.invalid', password=secrets.token_urlsafe(18)
         )
         project = await projects.create_project(session, user=user, idea=idea)
+        llm = services.llm_for(user.id, project.id)
         first = await onboarding.start_onboarding(session, user=user, project_id=project.id, llm=llm)
         for question in first.questions:
             await interview.save_answer(
@@ -97,10 +107,10 @@ async def founder_flow(
                 session, user=user, project_id=project.id, kind='understanding', key=key, text=text
             )
         await interview.complete_interview(session, user=user, project_id=project.id)
-        await brief.generate_brief(session, user=user, project_id=project.id, llm=llm)
+        await flow.generate_brief(session, user=user, project_id=project.id, llm=llm)
         gate = await gates.get_pending(session, user=user, project_id=project.id, gate_type='direction')
         assert gate is not None
-        await gates.decide_gate(session, user=user, gate_id=gate.id, decision='proceed', reason='Demo', llm=llm)
+        await flow.decide_gate(session, user=user, gate_id=gate.id, decision='proceed', reason='Demo', llm=llm)
         options = await plans.list_plans(session, user=user, project_id=project.id)
         await plans.select_plan(session, user=user, project_id=project.id, plan_id=options[0].id)
     if timings is not None:
@@ -108,16 +118,39 @@ async def founder_flow(
     return user, project.id
 
 
-async def _watch(services: Services, job_id: uuid.UUID, timeout: float) -> tuple[list[str], list[str]]:
+async def _paced_founder(services: Services, daily_tokens: int, day_seconds: int) -> User:
+    """A throwaway founder on a tier of their own: `daily_tokens` a day, days of `day_seconds`."""
+    async with services.sessions() as session:
+        tier = Tier(name=f'demo-{uuid.uuid4().hex[:8]}', label='Demo (paced)', token_allowance=daily_tokens * 30,
+                    daily_token_cap=daily_tokens, day_seconds=day_seconds)  # fmt: skip
+        session.add(tier)
+        await session.commit()
+        user = await accounts.sign_up(
+            session, email=f'demo-{uuid.uuid4().hex[:8]}@demo.invalid', password=secrets.token_urlsafe(18)
+        )
+        user.tier = tier.name
+        session.add(user)
+        await session.commit()
+        await session.refresh(user)
+        return user
+
+
+async def _watch(services: Services, job_id: uuid.UUID, timeout: float) -> tuple[list[str], list[str], dict]:
     shots: list[str] = []
     docs: list[str] = []
+    sleeps: list[dict[str, str]] = []
+    wakes: list[str] = []
     async with asyncio.timeout(timeout), aclosing(services.events.follow(job_id, until_done=True)) as stream:
         async for event in stream:
             if isinstance(event, SnapshotUpdated):
                 shots.append(event.key)
             elif isinstance(event, DocumentationUpdated) and event.section not in docs:
                 docs.append(event.section)
-    return shots, docs
+            elif isinstance(event, Sleeping):
+                sleeps.append({'at': event.at.isoformat(), 'wake_at': event.wake_at.isoformat()})
+            elif isinstance(event, Waking):
+                wakes.append(event.at.isoformat())
+    return shots, docs, {'sleeps': len(sleeps), 'wakes': len(wakes), 'sleep_times': sleeps, 'wake_times': wakes}
 
 
 def _summary(
@@ -146,9 +179,10 @@ def _summary(
         if shots and not services.settings.S3_BUCKET
         else None,
         'docs_sections': docs,
-        'stage_timings': job.stage_timings,
+        'stage_timings': stage_durations(job),
         'timings': timings,
         'tokens': {'input': job.input_tokens, 'output': job.output_tokens, 'cost_microdollars': job.cost_microdollars},
+        'model_used': job.model,
         'error': job.error_summary or None,
         'files': job.summary.get('files', []),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import timedelta
 
 from sqlmodel import col, select, update
@@ -17,7 +18,7 @@ logger = logging.getLogger(__name__)
 STALE_AFTER_S = 6 * HEARTBEAT_S
 
 
-async def requeue_stale_builds(services: Services, *, sole_executor: bool) -> int:
+async def requeue_stale_builds(services: Services, *, sole_executor: bool) -> list[uuid.UUID]:
     """Move interrupted builds back to QUEUED; their runner resumes from the agent checkpoint.
 
     The sole executor (the single container) owns every running build, so all of them are orphans
@@ -28,16 +29,16 @@ async def requeue_stale_builds(services: Services, *, sole_executor: bool) -> in
         query = query.where(col(BuildJob.updated_at) < utcnow() - timedelta(seconds=STALE_AFTER_S))
     async with services.sessions() as session:
         stale = (await session.exec(query)).all()
-    count = 0
+    requeued = []
     for job_id in stale:
         try:
             await transition(services.events, job_id, BuildState.QUEUED, reason='Picking up where I left off')
-            count += 1
+            requeued.append(job_id)
         except IllegalTransition:
             continue
-    if count:
-        logger.info('re-queued %d interrupted build(s)', count)
-    return count
+    if requeued:
+        logger.info('re-queued %d interrupted build(s)', len(requeued))
+    return requeued
 
 
 async def mark_previews_paused(services: Services) -> int:

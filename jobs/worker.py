@@ -1,4 +1,4 @@
-"""Background execution in the web process: the build dispatcher and start-up recovery."""
+"""Background execution: the build dispatcher, start-up recovery and the scheduler."""
 
 from __future__ import annotations
 
@@ -9,13 +9,16 @@ import sys
 from functools import partial
 
 from core.services import Services
-from jobs import recovery, runner
+from jobs import recovery, runner, scheduler
 
 logger = logging.getLogger(__name__)
 
 
+_schedulers: dict[int, scheduler.Scheduler] = {}
+
+
 async def start(services: Services) -> None:
-    """Recover interrupted builds, then start executing queued ones."""
+    """Recover interrupted builds, start executing queued ones, and take part in electing the scheduler."""
     _wait_for_children_on_the_loop()
     services.queue.bind(claim=partial(runner.claim, services), run=partial(runner.run_build, services))
     sole_executor = services.settings.WORKERS == 'inprocess'
@@ -23,9 +26,13 @@ async def start(services: Services) -> None:
     if sole_executor:
         await recovery.mark_previews_paused(services)
     await services.queue.start()
+    _schedulers[id(services)] = await scheduler.start(services)
 
 
 async def stop(services: Services) -> None:
+    running = _schedulers.pop(id(services), None)
+    if running is not None:
+        await running.stop()
     await services.queue.stop()
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any, Literal, Protocol
 
 from core.agent import guards
 from core.agent.checkpoint import CheckpointState
@@ -19,12 +20,28 @@ from core.agent.safety import founder_safe
 from core.agent.tools import ToolRegistry, tool_specs
 from core.agent.tools.base import Tool, ToolContext, ToolInputError, ToolOutcome
 from core.events import Thinking, ToolCalled, ToolResult
-from core.ports import LLM, LLMError, LLMReply, ToolCall, Usage
+from core.pacing import Decision
+from core.ports import LLM, LLMError, LLMReply, TextCallback, ToolCall, Usage
 
 START_MESSAGE = 'Build the MVP described above.'
 CONTINUE_MESSAGE = 'Your reply was cut off. Please continue where you stopped.'
 MAX_CONTINUATIONS = 2
 EVENT_INPUT_CHARS = 200  # longer string arguments appear in events as a size, not the content
+CHARS_PER_TOKEN = 4  # for estimates before the provider reports the real count
+
+
+class Pacer(Protocol):
+    """Budget pacing (BU-4, BU-6), asked around every model call."""
+
+    async def before_call(self, *, input_tokens: int, max_tokens: int) -> Decision: ...
+
+    async def after_call(self) -> Decision:
+        """Once the call's usage is recorded: 'stop' when today's spend went past the breaker."""
+        ...
+
+
+class BudgetBreak(Exception):
+    """A streamed reply outgrew what today's budget allows: the call is abandoned mid-stream."""
 
 
 async def _never_stop() -> str | None:
@@ -51,6 +68,7 @@ class AgentRunContext:
     should_stop: Callable[[], Awaitable[str | None]] = _never_stop  # a reason when cancelled
     on_usage: Callable[[Usage, str], Awaitable[None]] | None = None  # BU-2: every call's tokens
     on_tool_failure: Callable[[ToolCall, str], Awaitable[str | None]] | None = None  # AG-7: guidance
+    pacer: Pacer | None = None
     max_tool_calls: int = 150
     max_tokens: int = 4096
     max_result_tokens: int = 1000
@@ -61,8 +79,9 @@ class AgentRunContext:
 class AgentOutcome:
     """How a run ended. `reason` is for the founder; `detail` is technical (an expander, logs)."""
 
-    status: Literal['done', 'cancelled', 'guard', 'error']
+    status: Literal['done', 'cancelled', 'guard', 'error', 'sleep', 'budget']
     reason: str = ''
+    wake_at: datetime | None = None  # 'sleep': when today's budget refreshes
     detail: str = ''
     retryable: bool = False
     summary: str = ''  # the model's closing words, founder-safe
@@ -89,15 +108,25 @@ async def run_agent(ctx: AgentRunContext, *, system: str, state: CheckpointState
         if pending is None:
             if reason := await ctx.should_stop():
                 return _outcome(state, 'cancelled', reason=reason)
+            decision = await _pace(ctx, state, system)
+            if decision.action != 'go':
+                return _paused(state, decision)
             try:
                 reply = await ctx.llm.complete(
-                    system=system, messages=state.messages, tools=specs, model=ctx.model, max_tokens=ctx.max_tokens
-                )
+                    system=system, messages=state.messages, tools=specs, model=ctx.model,
+                    max_tokens=decision.max_tokens, on_text=_stream_guard(decision),
+                )  # fmt: skip
             except LLMError as exc:
                 return _model_failed(state, exc)
+            except BudgetBreak:
+                return _outcome(state, 'budget', reason=BREAKER_REASON, detail='stopped mid-stream')
+            _remember_usage(state, reply.usage)
             if ctx.on_usage:
                 await ctx.on_usage(reply.usage, reply.model)
             state.messages.append({'role': 'assistant', 'content': _content(reply)})
+            if ctx.pacer and (await ctx.pacer.after_call()).action == 'stop':
+                await _checkpoint(ctx, state)
+                return _outcome(state, 'budget', reason=BREAKER_REASON, detail='over the breaker after a call')
             await _think(ctx, reply.text)
             if not reply.tool_calls:
                 if reply.stop_reason == 'max_tokens' and _continue(state):
@@ -114,6 +143,51 @@ async def run_agent(ctx: AgentRunContext, *, system: str, state: CheckpointState
             turn.stop.iterations, turn.stop.tool_calls = state.iteration, state.tool_calls
             return turn.stop
         pending = None
+
+
+BREAKER_REASON = "Today's spending went past the safety limit, so I stopped at once."
+
+
+async def _pace(ctx: AgentRunContext, state: CheckpointState, system: str) -> Decision:
+    if ctx.pacer is None:
+        return Decision('go', max_tokens=ctx.max_tokens, headroom=None)
+    return await ctx.pacer.before_call(input_tokens=_input_estimate(state, system), max_tokens=ctx.max_tokens)
+
+
+def _input_estimate(state: CheckpointState, system: str) -> int:
+    """The next call's input: the last call's input and output plus what was added since (the tool results)."""
+    last = state.retry_counters.get('last_input_tokens')
+    added = len(json.dumps(state.messages[-1].get('content'), default=str)) // CHARS_PER_TOKEN
+    if last is None:
+        return (len(system) + len(json.dumps(state.messages, default=str))) // CHARS_PER_TOKEN
+    return last + state.retry_counters.get('last_output_tokens', 0) + added
+
+
+def _remember_usage(state: CheckpointState, usage: Usage) -> None:
+    state.retry_counters['last_input_tokens'] = usage.input_tokens
+    state.retry_counters['last_output_tokens'] = usage.output_tokens
+
+
+def _stream_guard(decision: Decision) -> TextCallback | None:
+    """Abandon a reply that streams past the day's headroom (a provider ignoring max_tokens)."""
+    if decision.headroom is None:
+        return None
+    limit = decision.headroom * CHARS_PER_TOKEN
+    seen = 0
+
+    def guard(text: str) -> None:
+        nonlocal seen
+        seen += len(text)
+        if seen > limit:
+            raise BudgetBreak
+
+    return guard
+
+
+def _paused(state: CheckpointState, decision: Decision) -> AgentOutcome:
+    if decision.action == 'sleep':
+        return _outcome(state, 'sleep', reason=decision.reason, wake_at=decision.wake_at)
+    return _outcome(state, 'budget', reason=BREAKER_REASON, detail=decision.reason)
 
 
 async def _run_calls(ctx: AgentRunContext, state: CheckpointState, calls: list[ToolCall]) -> _Turn:

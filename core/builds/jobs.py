@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.admin_settings import builds_enabled
 from core.builds.states import HOLDS, RUNNING, TERMINAL, BuildState, transition
 from core.errors import Conflict, NotFound
-from core.events import EventLog
+from core.event_log import EventLog
 from core.journey import timeline
 from core.journey.projects import advance_stage, load_project
 from core.models import BuildJob, Project, Tier, User, utcnow

@@ -18,19 +18,22 @@ from core.agent.loop import AgentOutcome, AgentRunContext, run_agent
 from core.agent.safety import founder_safe
 from core.agent.tools import default_tools
 from core.agent.tools.base import ToolContext
-from core.budget import cost_microdollars
 from core.builds.context import system_prompt_for
+from core.builds.holds import HoldContext, done_today_sentence, put_to_sleep, spend_sentence, stop_for_budget
 from core.builds.jobs import cancel_topic
 from core.builds.logs import LogBuffer, Redactor
+from core.builds.pacer import BuildPacer
 from core.builds.screenshots import capture_and_publish
 from core.builds.snapshots import restore_latest, save_snapshot
 from core.builds.states import BuildState, transition
 from core.builds.versions import assign_version
 from core.db import SessionFactory, transaction
-from core.events import BudgetUpdated, BuildEvent, EventLog, PhaseCompleted
+from core.event_log import EventLog
+from core.events import BudgetUpdated, BuildEvent, PhaseCompleted
 from core.journey import timeline
 from core.journey.brief import latest
-from core.models import BuildJob, UsageRecord, utcnow
+from core.metering import model_for, usage_record
+from core.models import BuildJob, User, utcnow
 from core.ports import LLM, BlobStore, Notifier, Sandbox, SandboxError, SandboxProvider, Screenshotter, Usage
 
 logger = logging.getLogger(__name__)
@@ -85,6 +88,7 @@ class BuildRun:
         self.sandbox: Sandbox | None = None
         self.cancel_reason: str | None = None
         self.tool_ctx: ToolContext | None = None
+        self.pacer: BuildPacer | None = None
 
     async def execute(self) -> str:
         task = asyncio.current_task()
@@ -145,6 +149,11 @@ class BuildRun:
             job = await session.get(BuildJob, self.job.id)
             assert job is not None
             job.sandbox_id = self.sandbox.id
+            if job.model is None:  # BU-7: resolved once, when the build first starts, and kept
+                owner = await session.get(User, job.user_id)
+                assert owner is not None
+                job.model = await model_for(session, owner, 'builder', self.deps.model)
+            self.job.model = job.model
             system = await system_prompt_for(session, job)
         return system
 
@@ -152,6 +161,8 @@ class BuildRun:
         assert self.sandbox is not None
         state = await checkpoint.load(self.deps.sessions, self.job.id) or checkpoint.CheckpointState()
         state.sandbox_id = self.sandbox.id
+        model = self.job.model or self.deps.model
+        self.pacer = BuildPacer(self.deps.sessions, user_id=self.job.user_id, model=model, provider=self.deps.llm.name)
         self.tool_ctx = ToolContext(
             job_id=self.job.id,
             sandbox=self.sandbox,
@@ -162,12 +173,13 @@ class BuildRun:
         )
         ctx = AgentRunContext(
             llm=self.deps.llm,
-            model=self.job.model or self.deps.model,
+            model=model,
             tools=default_tools(),
             tool_ctx=self.tool_ctx,
             save_checkpoint=lambda s: checkpoint.save(self.deps.sessions, self.job.id, s),
             should_stop=self._should_stop,
             on_usage=self._record_usage,
+            pacer=self.pacer,
             max_tool_calls=self.deps.max_tool_calls,
             max_tokens=self.deps.max_tokens,
             redact=self.redactor.redact,
@@ -226,11 +238,33 @@ class BuildRun:
     async def _end_early(self, outcome: AgentOutcome) -> str:
         if outcome.status == 'cancelled':
             return await self._cancelled()
+        if outcome.status == 'sleep' and outcome.wake_at is not None:
+            return await self._sleep(outcome)
+        if outcome.status == 'budget':
+            return await self._budget_exceeded()
         if outcome.status == 'guard':
             return await self._fail(
                 outcome.reason or 'The agent stopped itself to avoid going in circles.', outcome.detail
             )
         return await self._fail(outcome.reason or 'The AI model could not be reached.', outcome.detail)
+
+    def _hold(self) -> HoldContext:
+        d = self.deps
+        return HoldContext(d.sessions, d.events, d.notifier, d.blobs, self.job, self.sandbox)
+
+    async def _sleep(self, outcome: AgentOutcome) -> str:
+        assert outcome.wake_at is not None
+        allowance = self.pacer.last if self.pacer else None
+        done = done_today_sentence(self.tool_ctx.phases if self.tool_ctx else [], allowance)
+        self.job = await put_to_sleep(self._hold(), wake_at=outcome.wake_at, reason=outcome.reason, done_today=done)
+        return BuildState.SLEEPING.value
+
+    async def _budget_exceeded(self) -> str:
+        async with self.deps.sessions() as session:
+            job = await session.get(BuildJob, self.job.id)
+        spent = spend_sentence(self.pacer.last if self.pacer else None, job or self.job)
+        self.job = await stop_for_budget(self._hold(), spent=spent)
+        return BuildState.BUDGET_EXCEEDED.value
 
     async def _cancelled(self) -> str:
         if self.sandbox is not None:
@@ -312,25 +346,16 @@ class BuildRun:
         return self.cancel_reason
 
     async def _record_usage(self, usage: Usage, model: str) -> None:
-        """BU-2: every model call's tokens and cost, per build and per user."""
-        cost = cost_microdollars(model, usage.input_tokens, usage.output_tokens)
+        """BU-2: every model call's tokens and cost, per build and per founder."""
+        record = usage_record(user_id=self.job.user_id, project_id=self.job.project_id, job_id=self.job.id,
+                              role='builder', model=model, provider=self.deps.llm.name, usage=usage)  # fmt: skip
         async with transaction(self.deps.sessions) as session:
-            session.add(
-                UsageRecord(
-                    user_id=self.job.user_id,
-                    project_id=self.job.project_id,
-                    job_id=self.job.id,
-                    model=model,
-                    input_tokens=usage.input_tokens,
-                    output_tokens=usage.output_tokens,
-                    cost_microdollars=cost,
-                )
-            )
+            session.add(record)
             job = await session.get(BuildJob, self.job.id)
             assert job is not None
             job.input_tokens += usage.input_tokens
             job.output_tokens += usage.output_tokens
-            job.cost_microdollars += cost
+            job.cost_microdollars += record.cost_microdollars
             totals = (job.input_tokens, job.output_tokens, job.cost_microdollars)
         await self._emit(
             BudgetUpdated(

@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.builds.states import RUNNING, BuildState, IllegalTransition, transition
 from core.db import SessionFactory
-from core.events import EventLog
+from core.event_log import EventLog
 from core.models import BuildJob, Tier, User
 
 RUNNING_VALUES = [s.value for s in RUNNING]

@@ -16,7 +16,8 @@ from sqlalchemy import CursorResult, Table, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from core.events import BuildDone, BuildEvent, EventLog, StageChanged
+from core.event_log import EventLog
+from core.events import BuildDone, BuildEvent, StageChanged
 from core.models import BuildJob, utcnow
 
 

@@ -2,6 +2,7 @@
 
 Every generation or edit adds a new version of each artifact and keeps the old ones; `note`
 says why the version exists ('generated', 'narrowed: …', 'pivoted: …', 'edited by founder').
+Generating a brief and opening Gate 1 after it is `core.journey.flow.generate_brief`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.errors import Conflict, InvalidInput, NotFound
 from core.journey import interview, markdown, structured, timeline
-from core.journey.projects import advance_stage, load_project, stage_index
+from core.journey.projects import load_project
 from core.models import Artifact, Project, User, utcnow
 from core.ports import LLM
 
@@ -143,31 +144,6 @@ async def save_brief(
         title=f'Idea Brief v{brief_row.version} {note.split(":")[0]}',
         detail=f'{note}\nFeatures: {features}',
     )
-    return brief_row, scope_row
-
-
-async def generate_brief(
-    session: AsyncSession,
-    *,
-    user: User,
-    project_id: uuid.UUID,
-    llm: LLM,
-    guidance: str = '',
-    mode: BriefMode = 'generate',
-) -> tuple[Artifact, Artifact]:
-    """Generate a new version of the Idea Brief and MVP scope, then open Gate 1 (direction).
-
-    The interview must be complete. On model failure nothing is saved (ModelUnavailable).
-    """
-    from core.journey import gates  # local: gates regenerates briefs through this module
-
-    project = await load_project(session, user=user, project_id=project_id, active=True)
-    output = await produce_brief(session, project, llm, mode=mode, guidance=guidance)
-    brief_row, scope_row = await save_brief(session, project, output, mode=mode, guidance=guidance)
-    advance_stage(project, 'brief')
-    if stage_index(project.stage) <= stage_index('gate1'):
-        await gates.open_gate_in(session, project=project, gate_type='direction')
-    await session.commit()
     return brief_row, scope_row
 
 

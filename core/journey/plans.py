@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.errors import Conflict, NotFound
 from core.journey import interview, structured, timeline
+from core.journey.brief import latest
 from core.journey.projects import advance_stage, load_project, stage_index
 from core.models import PlanOption, Project, User, utcnow
 from core.ports import LLM
@@ -27,8 +28,6 @@ async def existing(session: AsyncSession, project_id: uuid.UUID) -> list[PlanOpt
 
 async def produce_plans(session: AsyncSession, project: Project, llm: LLM) -> structured.PlansOutput:
     """Ask the model for plans built on the latest brief and scope; nothing is written."""
-    from core.journey.brief import latest  # local: brief → gates → plans
-
     brief_row = await latest(session, project_id=project.id, kind='idea_brief')
     scope_row = await latest(session, project_id=project.id, kind='mvp_scope')
     payload = {

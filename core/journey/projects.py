@@ -1,4 +1,6 @@
-"""Projects (J-2): capture an idea, ownership checks, stages, park and unpark.
+"""Projects (J-2): capture an idea, ownership checks, stages, park, the timeline read back.
+
+Unpark lives in `core.journey.flow`: at the direction stage it re-opens Gate 1, which sits above this module.
 
 Every journey function takes an AsyncSession, the acting `user` and ids, checks ownership
 (another founder's project is NotFound — admins are not exempt in the journey) and commits
@@ -15,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.journey import timeline
-from core.models import Project, User, utcnow
+from core.models import Project, TimelineEvent, User, utcnow
 
 IDEA_MIN, IDEA_MAX = 15, 2000
 TOO_SHORT = f'Tell us a bit more: at least {IDEA_MIN} characters'
@@ -113,6 +115,17 @@ async def get_project(session: AsyncSession, *, user: User, project_id: uuid.UUI
     return await load_project(session, user=user, project_id=project_id)
 
 
+async def list_timeline(session: AsyncSession, *, user: User, project_id: uuid.UUID) -> list[TimelineEvent]:
+    """The project's timeline events, oldest first (ties broken by insertion order)."""
+    await load_project(session, user=user, project_id=project_id)
+    rows = await session.exec(
+        select(TimelineEvent)
+        .where(TimelineEvent.project_id == project_id)
+        .order_by(col(TimelineEvent.at), col(TimelineEvent.id))
+    )
+    return list(rows.all())
+
+
 async def list_projects(session: AsyncSession, *, user: User) -> list[Project]:
     """The user's projects, most recently changed first."""
     rows = await session.exec(
@@ -129,21 +142,4 @@ async def park(session: AsyncSession, *, user: User, project_id: uuid.UUID, reas
         project.updated_at = utcnow()
         timeline.record(session, project_id=project.id, kind='project.parked', title='Project parked', detail=reason)
         await session.commit()
-    return project
-
-
-async def unpark(session: AsyncSession, *, user: User, project_id: uuid.UUID) -> Project:
-    """Resume a parked project; at the direction stage Gate 1 is opened again."""
-    from core.journey import brief, gates  # local: both import this module
-
-    project = await load_project(session, user=user, project_id=project_id)
-    require_active_user(user)
-    if project.parked:
-        project.parked = False
-        project.updated_at = utcnow()
-        timeline.record(session, project_id=project.id, kind='project.unparked', title='Project unparked')
-        await session.commit()
-        at_direction = project.stage in ('brief', 'gate1')
-        if at_direction and await brief.latest(session, project_id=project.id, kind='idea_brief') is not None:
-            await gates.open_gate(session, project_id=project.id, gate_type='direction')
     return project

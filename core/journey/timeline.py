@@ -1,13 +1,16 @@
-"""The project timeline (J-8): every significant event, oldest first."""
+"""The project timeline (J-8): every significant event, oldest first.
+
+Recording only, so that every journey module can record without importing another; reading a project's
+timeline checks ownership and is `core.journey.projects.list_timeline`.
+"""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.models import TimelineEvent, User
+from core.models import TimelineEvent
 
 # The kinds the journey, builds and change requests write. Readers show unknown kinds as is.
 KINDS = (
@@ -42,16 +45,3 @@ def record(
     event = TimelineEvent(project_id=project_id, kind=kind, title=title[:200], detail=detail, job_id=job_id)
     session.add(event)
     return event
-
-
-async def list_timeline(session: AsyncSession, *, user: User, project_id: uuid.UUID) -> list[TimelineEvent]:
-    """The project's events, oldest first (ties broken by insertion order)."""
-    from core.journey.projects import get_project  # local: projects records timeline events
-
-    await get_project(session, user=user, project_id=project_id)
-    rows = await session.exec(
-        select(TimelineEvent)
-        .where(TimelineEvent.project_id == project_id)
-        .order_by(col(TimelineEvent.at), col(TimelineEvent.id))
-    )
-    return list(rows.all())

@@ -28,7 +28,9 @@ def upgrade() -> None:
                      sa.column('max_iterations', sa.Integer), sa.column('priority', sa.Integer),
                      sa.column('models', sa.JSON))
     existing = {row[0] for row in op.get_bind().execute(sa.select(tiers.c.name))}
-    rows = [{'period_days': 30, 'models': {}, **spec} for spec in DEFAULT_TIERS if spec['name'] not in existing]
+    columns = set(tiers.c.keys())  # the specs grew columns later migrations add
+    rows = [{'period_days': 30, 'models': {}, **{k: v for k, v in spec.items() if k in columns}}
+            for spec in DEFAULT_TIERS if spec['name'] not in existing]
     if rows:
         op.bulk_insert(tiers, rows)
 

@@ -12,6 +12,7 @@ import pytest
 from core.config import Settings
 from core.events import BuildEvent
 from core.services import Services, build_services
+from jobs import worker
 from migrations import upgrade
 from tests.services import drop_postgres_database, fresh_postgres_database, require_chromium
 
@@ -48,7 +49,7 @@ async def services(tmp_path: Path, database_url: str | None) -> AsyncIterator[Se
     svc = build_services(settings)
     await svc.start()
     yield svc
-    await svc.queue.stop()
+    await worker.stop(svc)  # the queue and the scheduler, when a test started them
     await svc.close()
 
 

@@ -23,7 +23,8 @@ from core.adapters.notify_memory import MemoryNotifier
 from core.adapters.notify_redis import RedisNotifier
 from core.config import Settings
 from core.db import make_engine, make_session_factory
-from core.events import EventLog, Narration, SnapshotUpdated, StageChanged, ToolCalled, ToolResult
+from core.event_log import EventLog
+from core.events import Narration, SnapshotUpdated, StageChanged, ToolCalled, ToolResult
 from core.models import BuildJob, Project, User
 from core.services import Services, build_services
 from tests.e2e.conftest import LiveApp, free_port, start_app, stop_app
@@ -329,7 +330,7 @@ async def test_a_lost_connection_catches_up_without_losing_or_repeating_an_entry
 
 async def plan_selected_project(services: Services, email: str) -> uuid.UUID:
     """Take a new idea of `email` through the journey (offline model) up to a selected plan."""
-    from core.journey import brief, gates, interview, onboarding, plans, projects
+    from core.journey import flow, gates, interview, onboarding, plans, projects
     from jobs.demo import default_answers
 
     llm = services.llm
@@ -352,9 +353,9 @@ async def plan_selected_project(services: Services, email: str) -> uuid.UUID:
                 session, user=user, project_id=project.id, kind='understanding', key=key, text=text
             )
         await interview.complete_interview(session, user=user, project_id=project.id)
-        await brief.generate_brief(session, user=user, project_id=project.id, llm=llm)
+        await flow.generate_brief(session, user=user, project_id=project.id, llm=llm)
         gate = await gates.get_pending(session, user=user, project_id=project.id, gate_type='direction')
-        await gates.decide_gate(session, user=user, gate_id=gate.id, decision='proceed', reason='Go', llm=llm)
+        await flow.decide_gate(session, user=user, gate_id=gate.id, decision='proceed', reason='Go', llm=llm)
         options = await plans.list_plans(session, user=user, project_id=project.id)
         await plans.select_plan(session, user=user, project_id=project.id, plan_id=options[0].id)
     return project.id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import InvalidInput, NotFound
-from core.journey import brief, markdown, projects, timeline
+from core.journey import brief, flow, markdown, projects
 from tests.integration.test_journey import GROOMER, journey_llm, make_founder, project_at_gate
 
 
@@ -14,7 +14,7 @@ async def test_every_generation_and_edit_is_a_new_version(session_factory) -> No
     async with session_factory() as session:
         user = await make_founder(session)
         project = await project_at_gate(session, user, llm)
-        await brief.generate_brief(session, user=user, project_id=project.id, llm=llm)
+        await flow.generate_brief(session, user=user, project_id=project.id, llm=llm)
         first, second = reversed(await brief.history(session, user=user, project_id=project.id, kind='idea_brief'))
         assert (first.version, second.version) == (1, 2) and first.note == second.note == 'generated'
 
@@ -26,7 +26,7 @@ async def test_every_generation_and_edit_is_a_new_version(session_factory) -> No
         assert history[0].content['title'] == 'Groomer Bookings' and history[1].content['title'] != 'Groomer Bookings'
         latest = await brief.latest(session, project_id=project.id, kind='idea_brief')
         assert latest.id == saved.id
-        kinds = [e.kind for e in await timeline.list_timeline(session, user=user, project_id=project.id)]
+        kinds = [e.kind for e in await projects.list_timeline(session, user=user, project_id=project.id)]
         assert kinds.count('brief.generated') == 2 and kinds[-1] == 'brief.edited'
 
 

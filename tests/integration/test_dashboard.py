@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import event
 
-from core.journey import dashboard, gates, plans, projects
+from core.journey import dashboard, flow, gates, plans, projects
 from core.journey.dashboard import ProjectSummary, completion_percent
 from core.models import BuildJob, utcnow
 from tests.integration.test_journey import IDEAS, journey_llm, make_founder, project_at_gate
@@ -57,7 +57,7 @@ async def test_builds_set_version_state_and_flags(session_factory) -> None:
         user = await make_founder(session)
         project = await project_at_gate(session, user, llm)
         gate = await gates.get_pending(session, user=user, project_id=project.id, gate_type='direction')
-        await gates.decide_gate(session, user=user, gate_id=gate.id, decision='proceed', llm=llm)
+        await flow.decide_gate(session, user=user, gate_id=gate.id, decision='proceed', llm=llm)
         options = await plans.list_plans(session, user=user, project_id=project.id)
         await plans.select_plan(session, user=user, project_id=project.id, plan_id=options[0].id)
         (card,) = await dashboard.dashboard(session, user=user)

@@ -13,17 +13,8 @@ from sqlalchemy import event
 from core.adapters.notify_memory import MemoryNotifier
 from core.adapters.notify_redis import RedisNotifier
 from core.db import SessionFactory, engine_of, make_engine, make_session_factory, transaction
-from core.events import (
-    MAX_NOTE_CHARS,
-    BuildDone,
-    BuildEvent,
-    EventLog,
-    LogLines,
-    Narration,
-    StageChanged,
-    ToolCalled,
-    UnknownEvent,
-)
+from core.event_log import MAX_NOTE_CHARS, EventLog
+from core.events import BuildDone, BuildEvent, LogLines, Narration, StageChanged, ToolCalled, UnknownEvent
 from core.models import BuildEventRow, BuildJob, Project, Tier, User
 from core.notify import MAX_NOTES
 from core.ports import Listener, Notifier

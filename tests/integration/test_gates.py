@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from core.errors import Conflict, InvalidInput, ModelUnavailable
-from core.journey import brief, gates, interview, plans, projects, timeline
+from core.journey import brief, flow, gates, interview, plans, projects
 from core.models import DecisionGate
 from tests.integration.test_journey import FailingLLM, journey_llm, make_founder, project_at_gate
 
@@ -41,7 +41,7 @@ async def test_concurrent_openers_create_one_gate(session_factory) -> None:
     assert len(set(ids)) == 1
     async with session_factory() as session:
         assert len(await _gates(session, project.id)) == 1
-        events = await timeline.list_timeline(session, user=user, project_id=project.id)
+        events = await projects.list_timeline(session, user=user, project_id=project.id)
         assert [e.kind for e in events].count('gate.opened') == 1
 
 
@@ -51,13 +51,13 @@ async def test_decisions_need_a_reason_except_proceed_and_happen_once(session_fa
         project = await project_at_gate(session, user, journey_llm())
         gate = await gates.get_pending(session, user=user, project_id=project.id, gate_type='direction')
         with pytest.raises(InvalidInput, match='Tell us why you chose to narrow'):
-            await gates.decide_gate(session, user=user, gate_id=gate.id, decision='narrow', reason='  ')
+            await flow.decide_gate(session, user=user, gate_id=gate.id, decision='narrow', reason='  ')
         with pytest.raises(InvalidInput, match='Choose one of: proceed, narrow, pivot, park'):
-            await gates.decide_gate(session, user=user, gate_id=gate.id, decision='ship', reason='why not')
-        decided = await gates.decide_gate(session, user=user, gate_id=gate.id, decision='Proceed')
+            await flow.decide_gate(session, user=user, gate_id=gate.id, decision='ship', reason='why not')
+        decided = await flow.decide_gate(session, user=user, gate_id=gate.id, decision='Proceed')
         assert decided.decision == 'proceed' and decided.pending_key is None and decided.decided_at is not None
         with pytest.raises(Conflict, match='already been made'):
-            await gates.decide_gate(session, user=user, gate_id=gate.id, decision='park', reason='changed my mind')
+            await flow.decide_gate(session, user=user, gate_id=gate.id, decision='park', reason='changed my mind')
         assert (await projects.get_project(session, user=user, project_id=project.id)).stage == 'plan'
 
 
@@ -70,7 +70,7 @@ async def test_two_concurrent_decisions_one_wins(session_factory) -> None:
     async def decide(decision: str):  # type: ignore[no-untyped-def]
         async with session_factory() as s:
             try:
-                await gates.decide_gate(s, user=user, gate_id=gate.id, decision=decision, reason=f'{decision} now')
+                await flow.decide_gate(s, user=user, gate_id=gate.id, decision=decision, reason=f'{decision} now')
                 return decision
             except Conflict:
                 return 'conflict'
@@ -89,7 +89,7 @@ async def test_narrow_and_pivot_write_new_brief_versions_and_reopen_gate_1(sessi
         project = await project_at_gate(session, user, llm)
         gate = await gates.get_pending(session, user=user, project_id=project.id, gate_type='direction')
         reason = 'Focus on booking and deposits, drop SMS reminders for now'
-        await gates.decide_gate(session, user=user, gate_id=gate.id, decision='narrow', reason=reason, llm=llm)
+        await flow.decide_gate(session, user=user, gate_id=gate.id, decision='narrow', reason=reason, llm=llm)
         versions = await brief.history(session, user=user, project_id=project.id, kind='idea_brief')
         assert [v.version for v in versions] == [2, 1] and versions[0].note == f'narrowed: {reason}'
         assert len(versions[0].content['core_features']) < len(versions[1].content['core_features'])
@@ -100,13 +100,13 @@ async def test_narrow_and_pivot_write_new_brief_versions_and_reopen_gate_1(sessi
         reopened = await gates.get_pending(session, user=user, project_id=project.id, gate_type='direction')
         assert reopened is not None and reopened.id != gate.id
         pivot = 'Pivot to a marketplace where groomers find freelance assistants'
-        await gates.decide_gate(session, user=user, gate_id=reopened.id, decision='pivot', reason=pivot, llm=llm)
+        await flow.decide_gate(session, user=user, gate_id=reopened.id, decision='pivot', reason=pivot, llm=llm)
         latest = await brief.latest(session, project_id=project.id, kind='idea_brief')
         assert latest.version == 3 and latest.note.startswith('pivoted: ')
         assert 'marketplace' in latest.content['value_proposition'].lower()
         decided = [g for g in await gates.list_gates(session, user=user, project_id=project.id) if g.decision]
         assert [(g.decision, g.reason) for g in decided] == [('narrow', reason), ('pivot', pivot)]
-        events = await timeline.list_timeline(session, user=user, project_id=project.id)
+        events = await projects.list_timeline(session, user=user, project_id=project.id)
         assert [e.detail for e in events if e.kind == 'gate.decided'] == [reason, pivot]
 
 
@@ -116,7 +116,7 @@ async def test_failed_regeneration_keeps_the_gate_pending_and_the_reason(session
         project = await project_at_gate(session, user, journey_llm())
         gate = await gates.get_pending(session, user=user, project_id=project.id, gate_type='direction')
         with pytest.raises(ModelUnavailable):
-            await gates.decide_gate(
+            await flow.decide_gate(
                 session, user=user, gate_id=gate.id, decision='pivot', reason='B2B', llm=FailingLLM()
             )
         row = await gates.get_pending(session, user=user, project_id=project.id, gate_type='direction')
@@ -130,13 +130,13 @@ async def test_park_freezes_the_project_until_unparked(session_factory) -> None:
         user = await make_founder(session)
         project = await project_at_gate(session, user, llm)
         gate = await gates.get_pending(session, user=user, project_id=project.id, gate_type='direction')
-        await gates.decide_gate(session, user=user, gate_id=gate.id, decision='park', reason='Busy season')
+        await flow.decide_gate(session, user=user, gate_id=gate.id, decision='park', reason='Busy season')
         assert (await projects.get_project(session, user=user, project_id=project.id)).parked
         pid = project.id
         frozen = [
             lambda: interview.save_answer(session, user=user, project_id=pid, kind='understanding', key='problem',
                                           text='new'),
-            lambda: brief.generate_brief(session, user=user, project_id=pid, llm=llm),
+            lambda: flow.generate_brief(session, user=user, project_id=pid, llm=llm),
             lambda: brief.edit_artifact(session, user=user, project_id=pid, kind='idea_brief', content={}),
             lambda: plans.generate_plans(session, user=user, project_id=pid, llm=llm),
         ]  # fmt: skip
@@ -145,12 +145,12 @@ async def test_park_freezes_the_project_until_unparked(session_factory) -> None:
                 await action()
         assert await brief.export_markdown(session, user=user, project_id=pid)  # reading still works
 
-        await projects.unpark(session, user=user, project_id=pid)
+        await flow.unpark(session, user=user, project_id=pid)
         reopened = await gates.get_pending(session, user=user, project_id=pid, gate_type='direction')
         assert reopened is not None and reopened.id != gate.id
-        await gates.decide_gate(session, user=user, gate_id=reopened.id, decision='proceed', llm=llm)
+        await flow.decide_gate(session, user=user, gate_id=reopened.id, decision='proceed', llm=llm)
         assert len(await plans.list_plans(session, user=user, project_id=pid)) == 3
-        kinds = [e.kind for e in await timeline.list_timeline(session, user=user, project_id=pid)]
+        kinds = [e.kind for e in await projects.list_timeline(session, user=user, project_id=pid)]
         assert kinds[-5:] == ['project.parked', 'gate.decided', 'project.unparked', 'gate.opened', 'gate.decided']
 
 
@@ -161,8 +161,8 @@ async def test_parked_project_refuses_gate_decisions(session_factory) -> None:
         await projects.park(session, user=user, project_id=project.id, reason='Holiday')
         gate = await gates.get_pending(session, user=user, project_id=project.id, gate_type='direction')
         with pytest.raises(Conflict, match='parked'):
-            await gates.decide_gate(session, user=user, gate_id=gate.id, decision='proceed')
-        await projects.unpark(session, user=user, project_id=project.id)
+            await flow.decide_gate(session, user=user, gate_id=gate.id, decision='proceed')
+        await flow.unpark(session, user=user, project_id=project.id)
         again = await gates.get_pending(session, user=user, project_id=project.id, gate_type='direction')
         assert again.id == gate.id  # still the same pending gate: unpark does not open a second one
 
@@ -173,6 +173,6 @@ async def test_gate_2_decisions_are_recorded(session_factory) -> None:
         project = await project_at_gate(session, user, journey_llm())
         gate = await gates.open_gate(session, project_id=project.id, gate_type='solidification')
         assert gate.options == ['iterate', 'ship', 'park']
-        decided = await gates.decide_gate(session, user=user, gate_id=gate.id, decision='ship', reason='Users love it')
+        decided = await flow.decide_gate(session, user=user, gate_id=gate.id, decision='ship', reason='Users love it')
         assert (decided.gate_type, decided.decision, decided.reason) == ('solidification', 'ship', 'Users love it')
         assert await gates.get_pending(session, user=user, project_id=project.id, gate_type='solidification') is None

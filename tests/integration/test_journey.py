@@ -19,8 +19,8 @@ from core.builds.context import system_prompt_for
 from core.builds.jobs import start_build
 from core.db import make_engine, make_session_factory
 from core.errors import Conflict, Forbidden, InvalidInput, ModelUnavailable, NotFound
-from core.events import EventLog
-from core.journey import brief, dashboard, gates, interview, onboarding, plans, projects, timeline
+from core.event_log import EventLog
+from core.journey import brief, dashboard, flow, gates, interview, onboarding, plans, projects
 from core.models import Artifact, PlanOption, Tier, User
 from core.ports import LLMError, LLMReply, ToolCall
 from tests.fixtures import ideas as fixture_ideas
@@ -103,7 +103,7 @@ async def project_at_gate(session, user: User, llm: Any, idea: dict[str, Any] = 
     """A project whose brief is written and whose Gate 1 is pending."""
     project = await projects.create_project(session, user=user, idea=idea['idea'])
     await answer_all(session, user, project.id, idea, llm)
-    await brief.generate_brief(session, user=user, project_id=project.id, llm=llm)
+    await flow.generate_brief(session, user=user, project_id=project.id, llm=llm)
     return project
 
 
@@ -124,14 +124,14 @@ async def test_founder_goes_from_idea_to_a_selected_plan(session_factory, idea: 
         await answer_all(session, user, project.id, idea, llm)
         assert (await projects.get_project(session, user=user, project_id=project.id)).stage == 'brief'
 
-        idea_brief, scope = await brief.generate_brief(session, user=user, project_id=project.id, llm=llm)
+        idea_brief, scope = await flow.generate_brief(session, user=user, project_id=project.id, llm=llm)
         names = [f['name'] for f in idea_brief.content['core_features']]
         assert len(names) == 4 and (idea_brief.version, scope.version) == (1, 1)
         assert idea_brief.content['target_users'].lower() == idea['answers']['target_user'].lower()
         gate = await gates.get_pending(session, user=user, project_id=project.id, gate_type='direction')
         assert gate is not None and project.stage == 'gate1'
 
-        decided = await gates.decide_gate(session, user=user, gate_id=gate.id, decision='proceed', reason='', llm=llm)
+        decided = await flow.decide_gate(session, user=user, gate_id=gate.id, decision='proceed', reason='', llm=llm)
         assert decided.status == 'decided' and decided.decision == 'proceed'
         options = await plans.list_plans(session, user=user, project_id=project.id)
         assert [o.key for o in options] == ['fast', 'balanced', 'robust']
@@ -140,7 +140,7 @@ async def test_founder_goes_from_idea_to_a_selected_plan(session_factory, idea: 
 
         chosen = await plans.select_plan(session, user=user, project_id=project.id, plan_id=options[1].id)
         assert chosen.selected and project.selected_plan_id == options[1].id and project.stage == 'plan'
-        kinds = [e.kind for e in await timeline.list_timeline(session, user=user, project_id=project.id)]
+        kinds = [e.kind for e in await projects.list_timeline(session, user=user, project_id=project.id)]
         assert kinds == [
             'idea.created',
             'onboarding.completed',
@@ -158,7 +158,7 @@ async def test_the_chosen_plan_reaches_the_agents_system_prompt(session_factory)
         user = await make_founder(session)
         project = await project_at_gate(session, user, llm)
         gate = await gates.get_pending(session, user=user, project_id=project.id, gate_type='direction')
-        await gates.decide_gate(session, user=user, gate_id=gate.id, decision='proceed', reason='', llm=llm)
+        await flow.decide_gate(session, user=user, gate_id=gate.id, decision='proceed', reason='', llm=llm)
         chosen = (await plans.list_plans(session, user=user, project_id=project.id))[1]
         await plans.select_plan(session, user=user, project_id=project.id, plan_id=chosen.id)
         notifier = MemoryNotifier()
@@ -243,7 +243,7 @@ async def test_interview_guides_the_founder(session_factory) -> None:
                 session, user=user, project_id=project.id, kind='understanding', key='favourite_colour', text='blue'
             )
         with pytest.raises(Conflict, match='Finish the interview first'):
-            await brief.generate_brief(session, user=user, project_id=project.id, llm=llm)
+            await flow.generate_brief(session, user=user, project_id=project.id, llm=llm)
         await interview.save_answer(
             session, user=user, project_id=project.id, kind='onboarding', key='q1', text='Groomers with vans'
         )
@@ -263,9 +263,9 @@ async def test_model_failure_keeps_everything_typed(session_factory) -> None:
             )
         await interview.complete_interview(session, user=user, project_id=project.id)
         with pytest.raises(ModelUnavailable):
-            await brief.generate_brief(session, user=user, project_id=project.id, llm=FailingLLM())
+            await flow.generate_brief(session, user=user, project_id=project.id, llm=FailingLLM())
         with pytest.raises(ModelUnavailable, match='nothing was changed'):
-            await brief.generate_brief(session, user=user, project_id=project.id, llm=IncompleteLLM())
+            await flow.generate_brief(session, user=user, project_id=project.id, llm=IncompleteLLM())
         assert await brief.history(session, user=user, project_id=project.id, kind='idea_brief') == []
         assert await interview.answers(session, project_id=project.id) == GROOMER['answers']
         assert (await session.exec(select(Artifact))).all() == []
@@ -279,7 +279,7 @@ async def test_plans_are_generated_once_unless_regenerated(session_factory) -> N
         with pytest.raises(Conflict, match='Decide the direction first'):
             await plans.generate_plans(session, user=user, project_id=project.id, llm=llm)
         gate = await gates.get_pending(session, user=user, project_id=project.id, gate_type='direction')
-        await gates.decide_gate(session, user=user, gate_id=gate.id, decision='proceed')  # no llm: plans later
+        await flow.decide_gate(session, user=user, gate_id=gate.id, decision='proceed')  # no llm: plans later
         assert await plans.list_plans(session, user=user, project_id=project.id) == []
         first = await plans.generate_plans(session, user=user, project_id=project.id, llm=llm)
         again = await plans.generate_plans(session, user=user, project_id=project.id, llm=llm)
@@ -305,7 +305,7 @@ async def test_another_founder_gets_not_found_everywhere(session_factory) -> Non
         calls = [
             lambda: projects.get_project(session, user=other, project_id=pid),
             lambda: projects.park(session, user=other, project_id=pid),
-            lambda: projects.unpark(session, user=other, project_id=pid),
+            lambda: flow.unpark(session, user=other, project_id=pid),
             lambda: onboarding.start_onboarding(session, user=other, project_id=pid, llm=llm),
             lambda: onboarding.complete_onboarding(session, user=other, project_id=pid),
             lambda: interview.start_interview(session, user=other, project_id=pid),
@@ -315,17 +315,17 @@ async def test_another_founder_gets_not_found_everywhere(session_factory) -> Non
             ),
             lambda: interview.set_position(session, user=other, project_id=pid, kind='understanding', index=0),
             lambda: interview.complete_interview(session, user=other, project_id=pid),
-            lambda: brief.generate_brief(session, user=other, project_id=pid, llm=llm),
+            lambda: flow.generate_brief(session, user=other, project_id=pid, llm=llm),
             lambda: brief.edit_artifact(session, user=other, project_id=pid, kind='idea_brief', content={}),
             lambda: brief.history(session, user=other, project_id=pid, kind='idea_brief'),
             lambda: brief.export_markdown(session, user=other, project_id=pid),
             lambda: gates.list_gates(session, user=other, project_id=pid),
             lambda: gates.get_pending(session, user=other, project_id=pid, gate_type='direction'),
-            lambda: gates.decide_gate(session, user=other, gate_id=gate.id, decision='park', reason='mine now'),
+            lambda: flow.decide_gate(session, user=other, gate_id=gate.id, decision='park', reason='mine now'),
             lambda: plans.generate_plans(session, user=other, project_id=pid, llm=llm),
             lambda: plans.list_plans(session, user=other, project_id=pid),
             lambda: plans.select_plan(session, user=other, project_id=pid, plan_id=plan_id),
-            lambda: timeline.list_timeline(session, user=other, project_id=pid),
+            lambda: projects.list_timeline(session, user=other, project_id=pid),
         ]
         for call in calls:
             with pytest.raises(NotFound, match='was not found'):

@@ -11,7 +11,7 @@ from core.adapters.queue_inprocess import InProcessQueue
 from core.budget import ensure_default_tiers
 from core.builds.jobs import queue_position
 from core.builds.scheduling import claim_next
-from core.events import EventLog
+from core.event_log import EventLog
 from core.models import BuildJob, Project, User, utcnow
 
 

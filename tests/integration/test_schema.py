@@ -47,6 +47,7 @@ def test_default_tiers_exist_right_after_migrating(empty_database: str) -> None:
     upgrade(empty_database)
     engine = create_engine(empty_database)
     with engine.connect() as conn:
-        names = {row[0] for row in conn.exec_driver_sql('SELECT name FROM tiers')}
+        rows = conn.exec_driver_sql('SELECT name, token_allowance, cost_allowance_microdollars FROM tiers').all()
     engine.dispose()
-    assert names == {'bootstrapper', 'partner', 'cto_scale'}
+    assert {row[0] for row in rows} == {'bootstrapper', 'partner', 'cto_scale'}
+    assert all(tokens > 0 and cost > 0 for _, tokens, cost in rows)  # each paced by tokens and dollars

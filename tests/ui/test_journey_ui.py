@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from core import admin_settings
 from core.builds.jobs import KILL_SWITCH_MESSAGE
-from core.journey import brief, interview, onboarding, projects
+from core.journey import brief, flow, interview, onboarding, projects
 from core.models import BuildJob, Project
 from core.models import User as Account
 from core.ports import LLMError, LLMReply
@@ -130,7 +130,7 @@ async def arrange_brief(email: str) -> Project:
                 session, user=owner, project_id=project.id, kind='understanding', key=key, text=text
             )
         await interview.complete_interview(session, user=owner, project_id=project.id)
-        await brief.generate_brief(session, user=owner, project_id=project.id, llm=llm)
+        await flow.generate_brief(session, user=owner, project_id=project.id, llm=llm)
     return project
 
 

@@ -11,7 +11,8 @@ import pytest
 from core.adapters.notify_memory import MemoryNotifier
 from core.builds.logs import MARK, MAX_LINE, LogBuffer, Redactor, strip_ansi
 from core.config import Settings
-from core.events import EventLog, LogLines
+from core.event_log import EventLog
+from core.events import LogLines
 from tests.integration.test_event_log import make_job
 
 ANTHROPIC = 'sk-ant-api03-' + 'Q' * 40 + '-abcdefAA'

@@ -25,7 +25,8 @@ from core.builds.states import (
     transition,
 )
 from core.db import make_engine, make_session_factory
-from core.events import BuildDone, EventLog, LogLines, StageChanged
+from core.event_log import EventLog
+from core.events import BuildDone, LogLines, StageChanged
 from core.models import BuildJob
 from tests.integration.test_event_log import make_job
 

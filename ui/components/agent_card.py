@@ -40,6 +40,7 @@ class AgentCard(SeqGuard, ui.card):
         self.mode = MODE_OF_STATE.get(state, 'building' if state in RUNNING else 'queued')
         self.started_at, self.wake_at, self.error = started_at, wake_at, error
         self.escalation: Escalated | None = None
+        self.done_today = ''
         self.classes('w-full p-4 gap-2').mark('agent-card')
         with self:
             with ui.row().classes('items-center gap-2'):
@@ -57,17 +58,17 @@ class AgentCard(SeqGuard, ui.card):
         if isinstance(event, StageChanged):
             if event.to_state == 'STARTING' and self.started_at is None:
                 self.started_at = event.at
-            if event.to_state == 'FAILED' and event.reason:
+            if event.to_state in {'FAILED', 'BUDGET_EXCEEDED'} and event.reason:
                 self.error = event.reason
             self.mode = MODE_OF_STATE.get(event.to_state, 'building' if event.to_state in RUNNING else self.mode)
         elif isinstance(event, Sleeping):
-            self.mode, self.wake_at = 'resting', event.wake_at
+            self.mode, self.wake_at, self.done_today = 'resting', event.wake_at, event.done_today
         elif isinstance(event, Escalated):
             self.mode, self.escalation = 'needs_input', event
         elif isinstance(event, Waking | Resumed):
             self.mode = 'building'
         elif isinstance(event, BuildDone):
-            if event.state == 'FAILED' and event.summary:
+            if event.state in {'FAILED', 'BUDGET_EXCEEDED'} and event.summary:
                 self.error = event.summary
             self.mode = MODE_OF_STATE.get(event.state, self.mode)
         else:
@@ -99,7 +100,9 @@ class AgentCard(SeqGuard, ui.card):
         """Building and resting tell the time (counted in the browser); the other modes a sentence."""
         timed = self.mode in {'building', 'resting'}
         self.clock.set_visibility(timed)
-        self.detail.set_visibility(not timed)
+        self.detail.set_visibility(not timed or (self.mode == 'resting' and bool(self.done_today)))
+        if self.mode == 'resting':
+            self.detail.set_text(self.done_today)
         if self.mode == 'building':
             working = 'I am working on your app'
             self.clock.set(since=self.started_at, before=f'{working} for ', after='.', idle=f'{working}.')
@@ -122,7 +125,7 @@ class AgentCard(SeqGuard, ui.card):
         if self.mode == 'error':
             return self.error or 'The build stopped because something went wrong.'
         if self.mode == 'budget':
-            return 'This build used up its budget. Upgrade your plan or wait for the next period to continue.'
+            return self.error or 'This build went past its budget and stopped.'
         if self.mode == 'ready':
             return 'Your app is built and running.'
         if self.mode == 'cancelled':

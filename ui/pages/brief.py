@@ -13,7 +13,7 @@ from typing import Any
 from nicegui import ui
 
 from core.errors import CofounderError, NotFound
-from core.journey import brief, gates, interview
+from core.journey import brief, flow, gates, interview
 from core.journey.projects import stage_index
 from core.models import Artifact, DecisionGate, Project, User
 from core.services import Services
@@ -268,7 +268,9 @@ class BriefPage:
 
     async def _generate(self) -> Any:
         async with self.svc.sessions() as session:
-            return await brief.generate_brief(session, user=self.user, project_id=self.project.id, llm=self.svc.llm)
+            return await flow.generate_brief(
+                session, user=self.user, project_id=self.project.id, llm=self.svc.llm_for(self.user.id, self.project.id)
+            )
 
     async def _generated(self, _: Any) -> None:
         await self.render()
@@ -299,8 +301,13 @@ class BriefPage:
 
     async def decide(self, gate: DecisionGate, decision: str, reason: str) -> None:
         async with self.svc.sessions() as session:
-            await gates.decide_gate(
-                session, user=self.user, gate_id=gate.id, decision=decision, reason=reason, llm=self.svc.llm
+            await flow.decide_gate(
+                session,
+                user=self.user,
+                gate_id=gate.id,
+                decision=decision,
+                reason=reason,
+                llm=self.svc.llm_for(self.user.id, self.project.id),
             )
         if decision == 'proceed':
             ui.navigate.to(f'/projects/{self.project.id}/plan')

@@ -220,7 +220,7 @@ class InterviewPage:
     async def _start_onboarding(self) -> InterviewSession:
         async with self.svc.sessions() as session:
             return await onboarding.start_onboarding(
-                session, user=self.user, project_id=self.project.id, llm=self.svc.llm
+                session, user=self.user, project_id=self.project.id, llm=self.svc.llm_for(self.user.id, self.project.id)
             )
 
     async def _started(self, _: Any) -> None:

@@ -70,7 +70,9 @@ class PlanPage:
 
     async def _generate(self) -> list[PlanOption]:
         async with self.svc.sessions() as session:
-            return await plans.generate_plans(session, user=self.user, project_id=self.project.id, llm=self.svc.llm)
+            return await plans.generate_plans(
+                session, user=self.user, project_id=self.project.id, llm=self.svc.llm_for(self.user.id, self.project.id)
+            )
 
     async def _show(self, options: list[PlanOption]) -> None:
         self.body.clear()

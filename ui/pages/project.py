@@ -15,7 +15,7 @@ from nicegui import ui
 
 from core.builds import jobs
 from core.errors import CofounderError, ModelUnavailable
-from core.journey import brief, gates, projects, timeline
+from core.journey import brief, flow, gates, projects
 from core.journey.gates import GATE_LABELS
 from core.models import BuildJob, Project, User
 from core.services import Services
@@ -65,7 +65,7 @@ def parked_banner(svc: Services, user: User, project: Project) -> None:
     async def unpark() -> None:
         try:
             async with svc.sessions() as session:
-                await projects.unpark(session, user=user, project_id=project.id)
+                await flow.unpark(session, user=user, project_id=project.id)
         except CofounderError as problem:
             ui.notify(str(problem), type='negative')
             return
@@ -178,7 +178,7 @@ async def _load(svc: Services, user: User, project: Project) -> dict[str, Any]:
             'pending': [g for g in all_gates if g.status == 'pending'],
             'job': builds[0] if builds else None,
             'version': next((b.version_label for b in builds if b.state == 'READY' and b.version_label), None),
-            'events': await timeline.list_timeline(session, user=user, project_id=project.id),
+            'events': await projects.list_timeline(session, user=user, project_id=project.id),
         }
 
 

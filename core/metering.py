@@ -1,0 +1,96 @@
+"""Every model call is accounted (BU-2, BU-7): its tokens and cost recorded for the founder, the model
+it used resolved once per step (admin override → tier default for the role → global default)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.budget import cost_microdollars, resolve_model
+from core.db import SessionFactory, transaction
+from core.models import Tier, UsageRecord, User
+from core.ports import LLM, LLMReply, TextCallback, ToolSpec, Usage
+
+
+def usage_record(
+    *,
+    user_id: uuid.UUID,
+    project_id: uuid.UUID | None,
+    job_id: uuid.UUID | None,
+    role: str,
+    model: str,
+    provider: str,
+    usage: Usage,
+) -> UsageRecord:
+    """The row for one call, its cost from the price table."""
+    cost = cost_microdollars(model, usage.input_tokens, usage.output_tokens, provider)
+    return UsageRecord(
+        user_id=user_id,
+        project_id=project_id,
+        job_id=job_id,
+        role=role,
+        model=model,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cost_microdollars=cost,
+    )
+
+
+async def model_for(session: AsyncSession, user: User, role: str, global_default: str) -> str:
+    """BU-7 for one founder and role."""
+    return resolve_model(user, await session.get(Tier, user.tier), role, global_default)
+
+
+class MeteredLLM:
+    """The `LLM` port for one journey step of one founder: the model is resolved at the first call and
+    kept for the step; each call's usage is recorded in its own transaction."""
+
+    def __init__(
+        self,
+        llm: LLM,
+        sessions: SessionFactory,
+        *,
+        user_id: uuid.UUID,
+        project_id: uuid.UUID | None,
+        role: str,
+        global_default: str,
+    ) -> None:
+        self.inner, self.sessions = llm, sessions
+        self.user_id, self.project_id, self.role = user_id, project_id, role
+        self.name, self.offline, self.default_model = llm.name, llm.offline, global_default
+        self.model: str | None = None
+
+    async def complete(
+        self,
+        *,
+        system: str,
+        messages: list[dict[str, Any]],
+        tools: list[ToolSpec] | None = None,
+        model: str | None = None,
+        max_tokens: int = 4096,
+        tool_choice: str | None = None,
+        on_text: TextCallback | None = None,
+    ) -> LLMReply:
+        chosen = model or await self._resolved()
+        reply = await self.inner.complete(system=system, messages=messages, tools=tools, model=chosen,
+                                          max_tokens=max_tokens, tool_choice=tool_choice, on_text=on_text)  # fmt: skip
+        async with transaction(self.sessions) as session:
+            session.add(usage_record(user_id=self.user_id, project_id=self.project_id, job_id=None, role=self.role,
+                                     model=reply.model or chosen, provider=self.name, usage=reply.usage))  # fmt: skip
+        return reply
+
+    async def healthy(self) -> bool:
+        return await self.inner.healthy()
+
+    async def aclose(self) -> None:
+        return None  # the wrapped model belongs to Services, which closes it
+
+    async def _resolved(self) -> str:
+        if self.model is None:
+            async with self.sessions() as session:
+                user = await session.get(User, self.user_id)
+                assert user is not None
+                self.model = await model_for(session, user, self.role, self.default_model)
+        return self.model

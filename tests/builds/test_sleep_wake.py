@@ -1,0 +1,124 @@
+"""BU-3…BU-5: a build that spends today's allowance sleeps (snapshot, no worker slot), and the real
+scheduler wakes it at the next daily refresh; it then reaches READY with no founder action."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import uuid
+from contextlib import aclosing
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlmodel import select
+
+from core.builds import jobs as builds
+from core.events import Sleeping, StageChanged, Waking
+from core.models import BuildJob, ProjectSnapshot, Tier, User, utcnow
+from core.services import Services, build_services
+from jobs import worker
+from jobs.demo import founder_flow
+from migrations import upgrade
+from tests.builds.conftest import IDEA, MUST_HAVE, events_until_done, make_settings
+from tests.builds.test_resume_after_crash import start_worker, wait_for
+from tests.services import require_chromium
+
+DAILY_TOKENS = 60_000  # an offline build reports ~180k tokens: it needs three pacing days
+DAY_SECONDS = 3
+
+
+async def paced_founder(svc: Services, day_seconds: int = DAY_SECONDS) -> tuple[User, uuid.UUID]:
+    """A founder whose pacing day lasts `day_seconds`, starting now, with DAILY_TOKENS a day."""
+    async with svc.sessions() as session:
+        tier = Tier(name='paced', label='Paced', token_allowance=DAILY_TOKENS * 30, daily_token_cap=DAILY_TOKENS,
+                    day_seconds=day_seconds)  # fmt: skip
+        session.add(tier)
+        await session.commit()
+    user, project_id = await founder_flow(svc, IDEA, MUST_HAVE)
+    async with svc.sessions() as session:
+        row = await session.get(User, user.id)
+        assert row is not None
+        row.tier, row.period_started_at = 'paced', utcnow()
+        await session.commit()
+        await session.refresh(row)
+    return row, project_id
+
+
+async def start(svc: Services, user: User, project_id: uuid.UUID) -> BuildJob:
+    async with svc.sessions() as session:
+        return await builds.start_build(session, user=user, project_id=project_id, queue=svc.queue, events=svc.events)
+
+
+async def test_a_build_sleeps_when_todays_budget_is_spent_and_wakes_on_its_own(services: Services) -> None:
+    user, project_id = await paced_founder(services)
+    await worker.start(services)
+    job = await start(services, user, project_id)
+    slots_while_asleep: list[int] = []
+    events = []
+    async with asyncio.timeout(60), aclosing(services.events.follow(job.id, until_done=True)) as stream:
+        async for event in stream:
+            events.append(event)
+            if isinstance(event, Sleeping):  # the run that went to sleep gives its worker slot back
+                await wait_for(lambda: _no_build_running(services), timeout=10)
+                slots_while_asleep.append(services.queue.running)
+
+    sleeps = [e for e in events if isinstance(e, Sleeping)]
+    wakes = [e for e in events if isinstance(e, Waking)]
+    assert len(sleeps) >= 1 and len(wakes) == len(sleeps) and set(slots_while_asleep) == {0}
+    for slept, woke in zip(sleeps, wakes, strict=True):
+        assert slept.at < slept.wake_at <= woke.at  # woken by the scheduler at the refresh, not before
+        assert 'tokens' in slept.done_today and slept.reason
+    states = [e.to_state for e in events if isinstance(e, StageChanged)]
+    assert states[-1] == 'READY' and 'SLEEPING' in states
+    assert states[states.index('SLEEPING') + 1] == 'QUEUED'  # woken back into the queue, then resumed
+    async with services.sessions() as session:
+        reasons = await session.exec(select(ProjectSnapshot.reason).where(ProjectSnapshot.project_id == project_id))
+        assert 'sleep' in reasons.all()  # the files were saved before resting
+        final = await session.get(BuildJob, job.id)
+        spent = (await session.execute(text('select sum(input_tokens + output_tokens) from usage_records'))).scalar()
+    assert final is not None and final.wake_at is None and final.model == 'offline-1'
+    assert spent >= DAILY_TOKENS  # more than one day's worth: the build really spanned days
+
+
+async def _no_build_running(services: Services) -> bool:
+    return services.queue.running == 0
+
+
+async def test_a_wake_due_while_the_app_was_down_runs_once_at_the_next_start(tmp_path: Path) -> None:
+    require_chromium()
+    settings = make_settings(tmp_path / 'data', WORKERS='external')  # this process only queues and watches
+    await asyncio.to_thread(upgrade, settings.sync_database_url)
+    svc = build_services(settings)
+    await svc.start()
+    user, project_id = await paced_founder(svc)
+    job = await start(svc, user, project_id)
+    first = start_worker(settings.data_dir, pace=0)
+
+    async def sleeping() -> BuildJob | None:
+        async with svc.sessions() as session:
+            row = await session.get(BuildJob, job.id, populate_existing=True)
+            planned = (
+                await session.execute(text("select count(*) from scheduler_jobs where id like 'wake:%'"))
+            ).scalar()
+        return row if row is not None and row.state == 'SLEEPING' and planned else None
+
+    try:
+        asleep = await wait_for(sleeping, timeout=60)  # the wake-up is in the job store on disk
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+    assert asleep.wake_at is not None
+    await asyncio.sleep(max((asleep.wake_at - utcnow()).total_seconds(), 0) + 0.5)  # the wake is missed
+
+    second = start_worker(settings.data_dir, pace=0)
+    try:
+        events = await asyncio.wait_for(events_until_done(svc, job.id, timeout=90), 95)
+    finally:
+        second.terminate()
+        second.wait(timeout=15)
+    assert events[-1].type == 'build.done' and events[-1].state == 'READY'  # type: ignore[attr-defined]
+    sleeps = [e for e in events if isinstance(e, Sleeping)]
+    wakes = [e for e in events if isinstance(e, Waking)]
+    assert len(wakes) == len(sleeps) >= 1  # every sleep woken exactly once, the missed one included
+    await svc.close()
