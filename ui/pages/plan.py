@@ -69,10 +69,9 @@ class PlanPage:
         await self._show(options)
 
     async def _generate(self) -> list[PlanOption]:
+        llm = self.svc.llm_for(self.user.id, self.project.id)
         async with self.svc.sessions() as session:
-            return await plans.generate_plans(
-                session, user=self.user, project_id=self.project.id, llm=self.svc.llm_for(self.user.id, self.project.id)
-            )
+            return await plans.generate_plans(session, user=self.user, project_id=self.project.id, llm=llm)
 
     async def _show(self, options: list[PlanOption]) -> None:
         self.body.clear()
