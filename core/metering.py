@@ -4,6 +4,8 @@ it used resolved once per step (admin override → tier default for the role →
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -11,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.budget import cost_microdollars, resolve_model
 from core.db import SessionFactory, transaction
 from core.models import Tier, UsageRecord, User
+from core.pacing import Spend, Window, add_to_day, calendar_for
 from core.ports import LLM, LLMReply, TextCallback, ToolSpec, Usage
 
 
@@ -36,6 +39,43 @@ def usage_record(
         output_tokens=usage.output_tokens,
         cost_microdollars=cost,
     )
+
+
+@dataclass(frozen=True)
+class Recorded:
+    record: UsageRecord
+    day: Window
+    day_total: Spend  # the founder's spend in that pacing day, this call and any other included
+
+
+async def record_usage(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    project_id: uuid.UUID | None,
+    job_id: uuid.UUID | None,
+    role: str,
+    model: str,
+    provider: str,
+    usage: Usage,
+    day: Window | None = None,
+    at: datetime | None = None,
+) -> Recorded:
+    """Record one call (made `at`, now by default) and count it in the founder's pacing day (`day` when the
+    caller knows it)."""
+    record = usage_record(user_id=user_id, project_id=project_id, job_id=job_id, role=role, model=model,
+                          provider=provider, usage=usage)  # fmt: skip
+    record.at = at or record.at
+    session.add(record)
+    if day is None or not day.start <= record.at < day.end:
+        user = await session.get(User, user_id)
+        assert user is not None
+        day = (await calendar_for(session, user, record.at)).day
+    tokens = usage.input_tokens + usage.output_tokens
+    total = await add_to_day(
+        session, user_id=user_id, day_start=day.start, tokens=tokens, cost=record.cost_microdollars
+    )
+    return Recorded(record, day, total)
 
 
 async def model_for(session: AsyncSession, user: User, role: str, global_default: str) -> str:
@@ -77,8 +117,8 @@ class MeteredLLM:
         reply = await self.inner.complete(system=system, messages=messages, tools=tools, model=chosen,
                                           max_tokens=max_tokens, tool_choice=tool_choice, on_text=on_text)  # fmt: skip
         async with transaction(self.sessions) as session:
-            session.add(usage_record(user_id=self.user_id, project_id=self.project_id, job_id=None, role=self.role,
-                                     model=reply.model or chosen, provider=self.name, usage=reply.usage))  # fmt: skip
+            await record_usage(session, user_id=self.user_id, project_id=self.project_id, job_id=None, role=self.role,
+                               model=reply.model or chosen, provider=self.name, usage=reply.usage)  # fmt: skip
         return reply
 
     async def healthy(self) -> bool:

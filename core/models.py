@@ -272,6 +272,17 @@ class UsageRecord(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, index=True)
 
 
+class UsageDay(SQLModel, table=True):
+    """A founder's spend per pacing day: what the pacer sums before every call (a period has at most a few
+    dozen rows, where usage_records may have thousands)."""
+
+    __tablename__ = 'usage_days'
+    user_id: uuid.UUID = Field(foreign_key='users.id', primary_key=True)
+    day_start: datetime = Field(primary_key=True)
+    tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    cost_microdollars: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+
+
 class ErrorSignature(SQLModel, table=True):
     __tablename__ = 'error_signatures'
     __table_args__ = (UniqueConstraint('project_id', 'signature'),)

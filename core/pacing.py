@@ -19,10 +19,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import case, func
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.models import Tier, UsageRecord, User, utcnow
+from core.models import Tier, UsageDay, User, utcnow
 
 BREAKER_RATIO = 1.10  # BU-6: spend above 110 % of the day's allowance stops the loop at once
 MIN_CALL_TOKENS = 256  # a call that may write fewer tokens than this is not worth starting
@@ -41,6 +43,15 @@ class Spend:
 
 
 @dataclass(frozen=True)
+class Calendar:
+    """A founder's period and pacing day at one moment, from their tier and sign-up."""
+
+    tier: Tier
+    period: Window
+    day: Window
+
+
+@dataclass(frozen=True)
 class Allowance:
     """Where a founder stands now: the period, today, the day's allowance and what was spent."""
 
@@ -52,6 +63,16 @@ class Allowance:
     spent_today: Spend
     daily_tokens: int
     daily_cost: int | None
+    calendar: Calendar
+
+    @property
+    def before_today(self) -> Spend:
+        return Spend(self.spent_period.tokens - self.spent_today.tokens,
+                     self.spent_period.cost_microdollars - self.spent_today.cost_microdollars)  # fmt: skip
+
+    def with_today(self, today: Spend) -> Allowance:
+        """The same day, with today's spend as it stands now."""
+        return allowance_from(self.calendar, self.before_today, today)
 
     @property
     def days_left(self) -> int:
@@ -84,42 +105,69 @@ def current_window(anchor: datetime, length: timedelta, now: datetime) -> Window
 async def spent_since(
     session: AsyncSession, user_id: uuid.UUID, start: datetime, split: datetime
 ) -> tuple[Spend, Spend]:
-    """(spend from start, spend from split on): one query over the founder's usage records."""
-    tokens = col(UsageRecord.input_tokens) + col(UsageRecord.output_tokens)
-    late = col(UsageRecord.at) >= split
+    """(spend from start, spend from split on): one query over the founder's days (a few dozen rows)."""
+    late = col(UsageDay.day_start) >= split
     row = (
         await session.exec(
             select(
-                func.coalesce(func.sum(tokens), 0),
-                func.coalesce(func.sum(UsageRecord.cost_microdollars), 0),
-                func.coalesce(func.sum(case((late, tokens), else_=0)), 0),
-                func.coalesce(func.sum(case((late, col(UsageRecord.cost_microdollars)), else_=0)), 0),
-            ).where(UsageRecord.user_id == user_id, col(UsageRecord.at) >= start)
+                func.coalesce(func.sum(UsageDay.tokens), 0),
+                func.coalesce(func.sum(UsageDay.cost_microdollars), 0),
+                func.coalesce(func.sum(case((late, col(UsageDay.tokens)), else_=0)), 0),
+                func.coalesce(func.sum(case((late, col(UsageDay.cost_microdollars)), else_=0)), 0),
+            ).where(UsageDay.user_id == user_id, col(UsageDay.day_start) >= start)
         )
     ).one()
     return Spend(int(row[0]), int(row[1])), Spend(int(row[2]), int(row[3]))
 
 
-async def allowance_for(session: AsyncSession, user: User, *, now: datetime | None = None) -> Allowance:
-    """The founder's allowance now (BU-3): remaining period allowance / days until renewal."""
-    now = now or utcnow()
+async def calendar_for(session: AsyncSession, user: User, now: datetime | None = None) -> Calendar:
     tier = await session.get(Tier, user.tier)
     assert tier is not None  # users.tier is a foreign key
     day_length = timedelta(seconds=max(tier.day_seconds, 1))
-    period = current_window(as_utc(user.period_started_at), day_length * tier.period_days, now)
-    day = current_window(period.start, day_length, now)
-    spent_period, spent_today = await spent_since(session, user.id, period.start, day.start)
-    days_left = max(1, math.ceil((period.end - day.start) / day_length))
+    period = current_window(as_utc(user.period_started_at), day_length * tier.period_days, now or utcnow())
+    return Calendar(tier, period, current_window(period.start, day_length, now or utcnow()))
+
+
+async def add_to_day(
+    session: AsyncSession, *, user_id: uuid.UUID, day_start: datetime, tokens: int, cost: int
+) -> Spend:
+    """Count a call's spend in the founder's day, atomically (concurrent calls add up, none is lost);
+    returns the day's totals after it, other calls of the day included."""
+    values = {'user_id': user_id, 'day_start': day_start, 'tokens': tokens, 'cost_microdollars': cost}
+    table = UsageDay.__table__  # type: ignore[attr-defined]
+    insert = postgres_insert(table) if session.get_bind().dialect.name == 'postgresql' else sqlite_insert(table)
+    stmt = insert.values(**values)
+    upsert = stmt.on_conflict_do_update(
+        index_elements=['user_id', 'day_start'],
+        set_={'tokens': table.c.tokens + stmt.excluded.tokens,
+              'cost_microdollars': table.c.cost_microdollars + stmt.excluded.cost_microdollars},
+    ).returning(table.c.tokens, table.c.cost_microdollars)  # fmt: skip
+    total = (await session.execute(upsert)).one()
+    return Spend(int(total[0]), int(total[1]))
+
+
+async def allowance_for(session: AsyncSession, user: User, *, now: datetime | None = None) -> Allowance:
+    """The founder's allowance now (BU-3): remaining period allowance / days until renewal."""
+    cal = await calendar_for(session, user, now)
+    spent_period, spent_today = await spent_since(session, user.id, cal.period.start, cal.day.start)
     before_today = Spend(spent_period.tokens - spent_today.tokens,
                          spent_period.cost_microdollars - spent_today.cost_microdollars)  # fmt: skip
+    return allowance_from(cal, before_today, spent_today)
+
+
+def allowance_from(cal: Calendar, before_today: Spend, today: Spend) -> Allowance:
+    """Today's allowance from what the period spent before today and what today spent so far."""
+    tier, period, day = cal.tier, cal.period, cal.day
+    days_left = max(1, math.ceil((period.end - day.start) / (day.end - day.start)))
     daily_tokens = max(tier.token_allowance - before_today.tokens, 0) // days_left
     if tier.daily_token_cap is not None:
         daily_tokens = min(daily_tokens, tier.daily_token_cap)
     daily_cost = None
     if tier.cost_allowance_microdollars is not None:
         daily_cost = max(tier.cost_allowance_microdollars - before_today.cost_microdollars, 0) // days_left
-    return Allowance(period, day, tier.token_allowance, tier.cost_allowance_microdollars, spent_period,
-                     spent_today, daily_tokens, daily_cost)  # fmt: skip
+    spent_period = Spend(before_today.tokens + today.tokens, before_today.cost_microdollars + today.cost_microdollars)
+    return Allowance(period, day, tier.token_allowance, tier.cost_allowance_microdollars, spent_period, today,
+                     daily_tokens, daily_cost, cal)  # fmt: skip
 
 
 def decide(allowance: Allowance, *, input_tokens: int, max_tokens: int, price_in: float, price_out: float) -> Decision:

@@ -32,7 +32,7 @@ from core.event_log import EventLog
 from core.events import BudgetUpdated, BuildEvent, PhaseCompleted
 from core.journey import timeline
 from core.journey.brief import latest
-from core.metering import model_for, usage_record
+from core.metering import model_for, record_usage
 from core.models import BuildJob, User, utcnow
 from core.ports import LLM, BlobStore, Notifier, Sandbox, SandboxError, SandboxProvider, Screenshotter, Usage
 
@@ -347,16 +347,19 @@ class BuildRun:
 
     async def _record_usage(self, usage: Usage, model: str) -> None:
         """BU-2: every model call's tokens and cost, per build and per founder."""
-        record = usage_record(user_id=self.job.user_id, project_id=self.job.project_id, job_id=self.job.id,
-                              role='builder', model=model, provider=self.deps.llm.name, usage=usage)  # fmt: skip
+        day = self.pacer.last.day if self.pacer and self.pacer.last else None
         async with transaction(self.deps.sessions) as session:
-            session.add(record)
+            recorded = await record_usage(session, user_id=self.job.user_id, project_id=self.job.project_id,
+                                        job_id=self.job.id, role='builder', model=model, provider=self.deps.llm.name,
+                                        usage=usage, day=day)  # fmt: skip
             job = await session.get(BuildJob, self.job.id)
             assert job is not None
             job.input_tokens += usage.input_tokens
             job.output_tokens += usage.output_tokens
-            job.cost_microdollars += record.cost_microdollars
+            job.cost_microdollars += recorded.record.cost_microdollars
             totals = (job.input_tokens, job.output_tokens, job.cost_microdollars)
+        if self.pacer is not None:
+            self.pacer.note(recorded)  # the allowance after this call, for the breaker and the next call
         await self._emit(
             BudgetUpdated(
                 job_id=self.job.id, input_tokens=totals[0], output_tokens=totals[1], cost_microdollars=totals[2]

@@ -1,4 +1,4 @@
-"""budget pacing: dollar allowance, daily cap and pacing day per tier, APScheduler's job store
+"""budget pacing: dollar allowance, daily cap and pacing day per tier, spend per day, APScheduler's job store
 
 The default tiers get allowances sized for real use (an offline build alone reports ~180k tokens);
 a tier an admin already changed keeps its values.
@@ -39,6 +39,14 @@ def upgrade() -> None:
             .values(token_allowance=spec['token_allowance'],
                     cost_allowance_microdollars=spec['cost_allowance_microdollars'])
         )
+    op.create_table('usage_days',
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('day_start', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('tokens', sa.BigInteger(), nullable=False),
+    sa.Column('cost_microdollars', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('user_id', 'day_start')
+    )
     op.create_table('scheduler_jobs',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=191), nullable=False),
     sa.Column('next_run_time', sa.Float(precision=25), nullable=True),
@@ -53,6 +61,7 @@ def downgrade() -> None:
     with op.batch_alter_table('scheduler_jobs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_scheduler_jobs_next_run_time'))
     op.drop_table('scheduler_jobs')
+    op.drop_table('usage_days')
     with op.batch_alter_table('tiers', schema=None) as batch_op:
         batch_op.drop_column('day_seconds')
         batch_op.drop_column('daily_token_cap')

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from core.adapters.llm_offline import OfflineLLM
 from core.journey import projects
-from core.metering import MeteredLLM
+from core.metering import MeteredLLM, record_usage
 from core.models import Tier, UsageRecord, User
 from core.pacing import allowance_for, decide
+from core.ports import Usage
 from core.spending import spend_report
 
 SIGN_UP = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -27,17 +28,17 @@ async def founder(session, *, tokens: int = 3_000_000, cost: int | None = None, 
     return user
 
 
-def spend(user: User, at: datetime, tokens: int, cost: int = 0, project_id: uuid.UUID | None = None) -> UsageRecord:
-    return UsageRecord(user_id=user.id, project_id=project_id, model='m', input_tokens=tokens, output_tokens=0,
-                       cost_microdollars=cost, at=at)  # fmt: skip
+async def spend(session, user: User, at: datetime, tokens: int, project: uuid.UUID | None = None) -> None:  # type: ignore[no-untyped-def]
+    """A call of `tokens` input tokens on Sonnet ($3 per million: 3 µ$ a token), through the recording path."""
+    await record_usage(session, user_id=user.id, project_id=project, job_id=None, role='builder',
+                       model='claude-sonnet-4-5', provider='anthropic', usage=Usage(tokens, 0), at=at)  # fmt: skip
 
 
 async def test_daily_allowance_is_what_is_left_shared_over_the_days_left(session_factory) -> None:
     async with session_factory() as session:
         user = await founder(session)
-        session.add_all(
-            [spend(user, SIGN_UP + DAY * 2, 900_000), spend(user, SIGN_UP + DAY * 10 + timedelta(hours=1), 7)]
-        )
+        await spend(session, user, SIGN_UP + DAY * 2, 900_000)
+        await spend(session, user, SIGN_UP + DAY * 10 + timedelta(hours=1), 7)
         await session.commit()
         now = SIGN_UP + DAY * 10 + timedelta(hours=5)  # day 11 of 30: 20 days left, today included
         allowance = await allowance_for(session, user, now=now)
@@ -50,7 +51,7 @@ async def test_daily_allowance_is_what_is_left_shared_over_the_days_left(session
 async def test_the_period_renews_and_the_spend_before_it_no_longer_counts(session_factory) -> None:
     async with session_factory() as session:
         user = await founder(session)
-        session.add(spend(user, SIGN_UP + DAY * 29, 2_999_000))
+        await spend(session, user, SIGN_UP + DAY * 29, 2_999_000)
         await session.commit()
         renewed = await allowance_for(session, user, now=SIGN_UP + DAY * 30 + timedelta(hours=1))
     assert renewed.period.start == SIGN_UP + DAY * 30 and renewed.spent_period.tokens == 0
@@ -59,12 +60,14 @@ async def test_the_period_renews_and_the_spend_before_it_no_longer_counts(sessio
 
 async def test_a_dollar_allowance_and_a_daily_cap_pace_too(session_factory) -> None:
     async with session_factory() as session:
-        user = await founder(session, cost=30_000_000, cap=50_000)
-        session.add(spend(user, SIGN_UP + DAY / 2, 10, cost=900_000))
+        user = await founder(session, tokens=300_000_000, cost=30_000_000)  # $30 a period: $1 a day
+        await spend(session, user, SIGN_UP + DAY / 2, 300_000)  # $0.90 on Sonnet, 3 % of the day's tokens
         await session.commit()
         allowance = await allowance_for(session, user, now=SIGN_UP + DAY * 0.75)
-    assert allowance.daily_tokens == 50_000 and allowance.daily_cost == 1_000_000
+        capped = await allowance_for(session, await founder(session, cap=50_000), now=SIGN_UP)
+    assert allowance.daily_tokens == 10_000_000 and allowance.daily_cost == 1_000_000
     assert allowance.used_ratio() == 0.9  # dollars are further along than tokens
+    assert capped.daily_tokens == 50_000  # 100k a day would be left, the tier caps it
 
 
 async def test_before_a_call_go_capped_then_sleep_then_stop(session_factory) -> None:
@@ -72,13 +75,13 @@ async def test_before_a_call_go_capped_then_sleep_then_stop(session_factory) -> 
         user = await founder(session, cap=10_000)
         now = SIGN_UP + DAY * 3 + timedelta(hours=2)
         fresh = await allowance_for(session, user, now=now)
-        session.add(spend(user, now - timedelta(minutes=5), 9_000))
+        await spend(session, user, now - timedelta(minutes=5), 9_000)
         await session.commit()
         late = await allowance_for(session, user, now=now)
-        session.add(spend(user, now - timedelta(minutes=4), 1_500))
+        await spend(session, user, now - timedelta(minutes=4), 1_500)
         await session.commit()
         over = await allowance_for(session, user, now=now)
-        session.add(spend(user, now - timedelta(minutes=3), 1_000))
+        await spend(session, user, now - timedelta(minutes=3), 1_000)
         await session.commit()
         broken = await allowance_for(session, user, now=now)
     prices = {'price_in': 3.0, 'price_out': 15.0}
@@ -111,10 +114,11 @@ async def test_the_spend_report_lists_each_day_of_the_period_so_far(session_fact
     async with session_factory() as session:
         user = await founder(session)
         mine, other = uuid.uuid4(), uuid.uuid4()
-        session.add_all([spend(user, SIGN_UP + DAY * 0.5, 100, 5, mine), spend(user, SIGN_UP + DAY * 2.5, 40, 2, other),
-                         spend(user, SIGN_UP + DAY * 2.6, 60, 3, mine)])  # fmt: skip
+        await spend(session, user, SIGN_UP + DAY * 0.5, 100, mine)
+        await spend(session, user, SIGN_UP + DAY * 2.5, 40, other)
+        await spend(session, user, SIGN_UP + DAY * 2.6, 60, mine)
         await session.commit()
         everything = await spend_report(session, user, now=SIGN_UP + DAY * 2.9)
         one = await spend_report(session, user, project_id=mine, now=SIGN_UP + DAY * 2.9)
     assert [d.tokens for d in everything.days] == [100, 0, 100] and everything.days[-1].today
-    assert [d.tokens for d in one.days] == [100, 0, 60] and one.spent.cost_microdollars == 8
+    assert [d.tokens for d in one.days] == [100, 0, 60] and one.spent.cost_microdollars == 3 * 160
