@@ -139,12 +139,15 @@ class BuildRun:
         if self.sandbox is None:
             self.sandbox = await self.deps.sandboxes.create(key=str(self.job.id))
             if saved or self.job.kind != 'initial':  # a lost sandbox or a retry: bring back the files
-                await restore_latest(
+                restored = await restore_latest(
                     sandbox=self.sandbox,
                     blobs=self.deps.blobs,
                     sessions=self.deps.sessions,
                     project_id=self.job.project_id,
                 )
+                if restored is not None:
+                    await self.logs.write(f'Restored the project files saved at {restored.created_at:%H:%M:%S} '
+                                          f'({restored.reason}) into a fresh workspace.\n')  # fmt: skip
         async with transaction(self.deps.sessions) as session:
             job = await session.get(BuildJob, self.job.id)
             assert job is not None

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
+import urllib.request
 import uuid
 from contextlib import aclosing
 from pathlib import Path
@@ -14,7 +16,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from core.builds import jobs as builds
-from core.events import Sleeping, StageChanged, Waking
+from core.events import LogLines, Sleeping, StageChanged, Waking
 from core.models import BuildJob, ProjectSnapshot, Tier, User, utcnow
 from core.services import Services, build_services
 from jobs import worker
@@ -62,6 +64,8 @@ async def test_a_build_sleeps_when_todays_budget_is_spent_and_wakes_on_its_own(s
             if isinstance(event, Sleeping):  # the run that went to sleep gives its worker slot back
                 await wait_for(lambda: _no_build_running(services), timeout=10)
                 slots_while_asleep.append(services.queue.running)
+                if len(slots_while_asleep) == 1:  # the sandbox is lost while asleep: the wake restores the files
+                    shutil.rmtree(services.settings.data_dir / 'workspaces' / str(job.id))
 
     sleeps = [e for e in events if isinstance(e, Sleeping)]
     wakes = [e for e in events if isinstance(e, Waking)]
@@ -78,6 +82,10 @@ async def test_a_build_sleeps_when_todays_budget_is_spent_and_wakes_on_its_own(s
         final = await session.get(BuildJob, job.id)
         spent = (await session.execute(text('select sum(input_tokens + output_tokens) from usage_records'))).scalar()
     assert final is not None and final.wake_at is None and final.model == 'offline-1'
+    restored = [line for e in events if isinstance(e, LogLines) for line in e.lines if 'Restored the project' in line]
+    assert len(restored) == 1 and '(sleep)' in restored[0]  # the lost workspace came back from the sleep snapshot
+    home = await asyncio.to_thread(lambda: urllib.request.urlopen(final.preview_url, timeout=5).read().decode())
+    assert 'Online Booking Calendar' in home
     assert spent >= DAILY_TOKENS  # more than one day's worth: the build really spanned days
 
 
