@@ -261,7 +261,7 @@ class Screenshotter(Protocol):
 
 
 class JobQueue(Protocol):
-    """Runs `jobs.runner.run_build(job_id)` somewhere: in-process tasks or arq workers."""
+    """Runs `jobs.runner.run_build(job_id)` somewhere: asyncio tasks of the web process or of `main.py worker`."""
 
     def bind(self, *, claim: Callable[[], Awaitable[UUID | None]], run: Callable[[UUID], Awaitable[object]]) -> None:
         """Connect the queue to what claims the next build and what runs one (jobs.runner)."""

@@ -1,4 +1,4 @@
-"""Redis pub/sub notifier: wakes followers in every process (web and arq workers).
+"""Redis pub/sub notifier: wakes followers in every process (web and worker processes).
 
 One pub/sub connection per process carries every topic; a reader task fans each message out to
 the local listeners of its topic. `listen()` returns only once Redis has confirmed the
