@@ -63,6 +63,7 @@ class Settings(BaseSettings):
 
     AGENT_MAX_TOOL_CALLS: int = 150
     AGENT_MAX_TOKENS: int = 4096
+    MODEL_RETRY_SECONDS: float = 60.0  # a build whose model provider stays down sleeps this long, doubling each time
 
     @model_validator(mode='after')
     def _refuse_weak_secret(self) -> Settings:

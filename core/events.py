@@ -131,8 +131,11 @@ class Resumed(BuildEvent):
 class Healing(BuildEvent):
     type: Literal['agent.healing'] = 'agent.healing'
     signature: str
-    attempt: int
+    attempt: int  # the attempt being made now (2 after the first failure)
     max_attempts: int = 3
+    problem: str = ''  # what went wrong, in plain words
+    next_step: str = ''  # what the agent does instead
+    phase: str = ''
 
 
 class BuildDone(BuildEvent):

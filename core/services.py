@@ -65,6 +65,7 @@ class Services:
             max_tool_calls=s.AGENT_MAX_TOOL_CALLS,
             max_tokens=s.AGENT_MAX_TOKENS,
             command_timeout=s.SANDBOX_COMMAND_TIMEOUT,
+            model_retry_s=s.MODEL_RETRY_SECONDS,
         )
 
     async def start(self) -> None:

@@ -40,6 +40,19 @@ class Pacer(Protocol):
         ...
 
 
+@dataclass
+class FailureAdvice:
+    """What the healing logic says about a failed step (AG-7): guidance for the model, or ask the founder."""
+
+    guidance: str = ''
+    escalate: bool = False
+    reason: str = ''  # for the founder, when escalating
+
+
+OnFailure = Callable[[ToolCall, str, str], Awaitable['FailureAdvice | None']]  # (call, output, label)
+FINISH_CALL = 'finish'  # the pseudo-call a premature end of turn is counted under
+
+
 class BudgetBreak(Exception):
     """A streamed reply outgrew what today's budget allows: the call is abandoned mid-stream."""
 
@@ -67,7 +80,7 @@ class AgentRunContext:
     save_checkpoint: Callable[[CheckpointState], Awaitable[None]] = _save_nothing
     should_stop: Callable[[], Awaitable[str | None]] = _never_stop  # a reason when cancelled
     on_usage: Callable[[Usage, str], Awaitable[None]] | None = None  # BU-2: every call's tokens
-    on_tool_failure: Callable[[ToolCall, str], Awaitable[str | None]] | None = None  # AG-7: guidance
+    on_tool_failure: OnFailure | None = None  # AG-7: count the failure, advise the model or escalate
     pacer: Pacer | None = None
     max_tool_calls: int = 150
     max_tokens: int = 4096
@@ -79,8 +92,9 @@ class AgentRunContext:
 class AgentOutcome:
     """How a run ended. `reason` is for the founder; `detail` is technical (an expander, logs)."""
 
-    status: Literal['done', 'cancelled', 'guard', 'error', 'sleep', 'budget']
+    status: Literal['done', 'cancelled', 'guard', 'error', 'sleep', 'budget', 'escalate']
     reason: str = ''
+    failure_kind: str = ''  # 'guard': repeat | cap
     wake_at: datetime | None = None  # 'sleep': when today's budget refreshes
     detail: str = ''
     retryable: bool = False
@@ -121,6 +135,7 @@ async def run_agent(ctx: AgentRunContext, *, system: str, state: CheckpointState
             except BudgetBreak:
                 return _outcome(state, 'budget', reason=BREAKER_REASON, detail='stopped mid-stream')
             _remember_usage(state, reply.usage)
+            state.retry_counters.pop('provider_waits', None)  # the model answers again
             if ctx.on_usage:
                 await ctx.on_usage(reply.usage, reply.model)
             state.messages.append({'role': 'assistant', 'content': _content(reply)})
@@ -131,6 +146,11 @@ async def run_agent(ctx: AgentRunContext, *, system: str, state: CheckpointState
             if not reply.tool_calls:
                 if reply.stop_reason == 'max_tokens' and _continue(state):
                     await _checkpoint(ctx, state)
+                    continue
+                if stop := await _finished_too_early(ctx, state):
+                    await _checkpoint(ctx, state)
+                    if stop is not _KEEP_GOING:
+                        return stop
                     continue
                 await _checkpoint(ctx, state)
                 return _outcome(state, 'done', summary=founder_safe(reply.text, fallback=''))
@@ -199,23 +219,55 @@ async def _run_calls(ctx: AgentRunContext, state: CheckpointState, calls: list[T
         if turn.stop is not None:
             turn.results.append(_result_block(call.id, f'Not run: {turn.stop.reason}', is_error=True))
             continue
-        turn.results.append(await _run_one(ctx, state, call))
+        block, advice = await _run_one(ctx, state, call)
+        turn.results.append(block)
+        if advice is not None and advice.escalate:
+            turn.stop = _outcome(state, 'escalate', reason=advice.reason, detail=str(block.get('content'))[:2000])
     return turn
+
+
+_KEEP_GOING = AgentOutcome(status='done')  # marker: the model was sent back to work
+
+
+async def _finished_too_early(ctx: AgentRunContext, state: CheckpointState) -> AgentOutcome | None:
+    """Honest completion: ending the turn while a planned phase is not done is a failure like any other."""
+    left = [card['name'] for card in ctx.tool_ctx.phases if card.get('status') != 'done']
+    if not left:
+        return None
+    pushed = state.retry_counters.get('finish_pushbacks', 0) + 1
+    state.retry_counters['finish_pushbacks'] = pushed
+    problem = f'You ended your turn, but these phases are not complete: {", ".join(left)}.'
+    advice = None
+    if ctx.on_tool_failure is not None:
+        call = ToolCall(id=FINISH_CALL, name=FINISH_CALL, input={'phases': left})
+        advice = await ctx.on_tool_failure(call, problem, 'Tried to finish before every phase was done')
+    if advice is not None and advice.escalate:
+        return _outcome(state, 'escalate', reason=advice.reason, detail=problem)
+    if pushed > guards.REPEAT_LIMIT:  # bounded even without a healing hook
+        return _outcome(state, 'guard', reason=problem, detail=problem, failure_kind='incomplete')
+    todo = 'Finish the work of each remaining phase and complete it with the phase tool, then end your turn.'
+    guidance = advice.guidance if advice else ''
+    state.messages.append({'role': 'user', 'content': f'{problem} {todo} {guidance}'.strip()})
+    return _KEEP_GOING
 
 
 async def _stop_before(ctx: AgentRunContext, state: CheckpointState, call: ToolCall) -> AgentOutcome | None:
     if reason := await ctx.should_stop():
         return _outcome(state, 'cancelled', reason=reason)
     if reason := guards.cap_reached(state.tool_calls, ctx.max_tool_calls):
-        return _outcome(state, 'guard', reason=reason, detail=f'tool-call cap {ctx.max_tool_calls} reached')
+        detail = f'tool-call cap {ctx.max_tool_calls} reached'
+        return _outcome(state, 'guard', reason=reason, detail=detail, failure_kind='cap')
     fingerprint = guards.fingerprint(call.name, call.input)
     if reason := guards.repetition(state.recent_calls, fingerprint):
-        return _outcome(state, 'guard', reason=reason, detail=f'repeated call {call.name} {_short_json(call.input)}')
+        detail = f'repeated call {call.name} {_short_json(call.input)}'
+        return _outcome(state, 'guard', reason=reason, detail=detail, failure_kind='repeat')
     guards.remember(state.recent_calls, fingerprint)
     return None
 
 
-async def _run_one(ctx: AgentRunContext, state: CheckpointState, call: ToolCall) -> dict[str, Any]:
+async def _run_one(
+    ctx: AgentRunContext, state: CheckpointState, call: ToolCall
+) -> tuple[dict[str, Any], FailureAdvice | None]:
     tool = ctx.tools.get(call.name)
     label = _label(tool, call)
     tc = ctx.tool_ctx
@@ -228,11 +280,10 @@ async def _run_one(ctx: AgentRunContext, state: CheckpointState, call: ToolCall)
     output = guards.truncate_middle(redacted, ctx.max_result_tokens)
     await tc.emit(ToolResult(job_id=tc.job_id, call_id=call.id, tool=call.name, ok=outcome.ok, output=output))
     _sync_run_state(tc, state)
-    if not outcome.ok and ctx.on_tool_failure:
-        guidance = await ctx.on_tool_failure(call, redacted)
-        if guidance:
-            output = f'{output}\n\n{guidance}'
-    return _result_block(call.id, output, is_error=not outcome.ok)
+    advice = await ctx.on_tool_failure(call, redacted, label) if not outcome.ok and ctx.on_tool_failure else None
+    if advice is not None and advice.guidance:
+        output = f'{output}\n\n{advice.guidance}'
+    return _result_block(call.id, output, is_error=not outcome.ok), advice
 
 
 async def _execute(ctx: AgentRunContext, tool: Tool | None, call: ToolCall) -> ToolOutcome:
@@ -353,6 +404,8 @@ def _short_json(data: dict[str, Any]) -> str:
 def _model_failed(state: CheckpointState, exc: LLMError) -> AgentOutcome:
     if exc.retryable:
         reason = 'The AI model is not answering right now. Your build is saved and can continue later.'
+    elif exc.status in {401, 403}:
+        reason = 'The model key was refused, so the build stopped. An administrator needs to check the key.'
     else:
         reason = 'The AI model refused or failed the request, so the build stopped.'
     return _outcome(state, 'error', reason=reason, detail=f'{type(exc).__name__}: {exc}', retryable=exc.retryable)

@@ -88,7 +88,7 @@ async def wake(events: EventLog, job_id: uuid.UUID) -> BuildJob | None:
 
     The transition locks the row, so of two wake-ups racing only one moves the build."""
     try:
-        job = await transition(events, job_id, BuildState.QUEUED, reason='Back to work: a new day of budget.',
+        job = await transition(events, job_id, BuildState.QUEUED, reason='Back to work where I left off.',
                                wake_at=None)  # fmt: skip
     except (IllegalTransition, LookupError):
         return None

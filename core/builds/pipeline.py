@@ -12,13 +12,16 @@ import logging
 import traceback
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from core.agent import checkpoint
-from core.agent.loop import AgentOutcome, AgentRunContext, run_agent
+from core.agent.healing import MAX_ATTEMPTS, PLAIN_PROBLEMS, failure_kind, guidance, signature
+from core.agent.loop import FINISH_CALL, AgentOutcome, AgentRunContext, FailureAdvice, run_agent
 from core.agent.safety import founder_safe
 from core.agent.tools import default_tools
 from core.agent.tools.base import ToolContext
 from core.builds.context import system_prompt_for
+from core.builds.escalations import Failure, bump_provider_waits, escalate, record_failure, send_back_to_agent
 from core.builds.holds import HoldContext, done_today_sentence, put_to_sleep, spend_sentence, stop_for_budget
 from core.builds.jobs import cancel_topic
 from core.builds.logs import LogBuffer, Redactor
@@ -26,18 +29,30 @@ from core.builds.pacer import BuildPacer
 from core.builds.screenshots import capture_and_publish
 from core.builds.snapshots import restore_latest, save_snapshot
 from core.builds.states import BuildState, transition
+from core.builds.verify import home_page_problem
 from core.builds.versions import assign_version
 from core.db import SessionFactory, transaction
 from core.event_log import EventLog
-from core.events import BudgetUpdated, BuildEvent, PhaseCompleted
+from core.events import BudgetUpdated, BuildEvent, Healing, PhaseCompleted
 from core.journey import timeline
 from core.journey.brief import latest
 from core.metering import model_for, record_usage
 from core.models import BuildJob, User, utcnow
-from core.ports import LLM, BlobStore, Notifier, Sandbox, SandboxError, SandboxProvider, Screenshotter, Usage
+from core.ports import (
+    LLM,
+    BlobStore,
+    Notifier,
+    Sandbox,
+    SandboxError,
+    SandboxProvider,
+    Screenshotter,
+    ToolCall,
+    Usage,
+)
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_S = 10.0
+PROVIDER_RETRY_MAX_S = 30 * 60
 STAGE_SENTENCES = {
     BuildState.SCAFFOLD: 'Setting up a fresh workspace for your app',
     BuildState.CODE: 'Writing the code',
@@ -62,6 +77,7 @@ class BuildDeps:
     max_tool_calls: int = 150
     max_tokens: int = 4096
     command_timeout: float = 120.0
+    model_retry_s: float = 60.0  # the first wait for a model provider that stayed down; doubles each time
 
 
 class BuildFailure(Exception):
@@ -89,6 +105,7 @@ class BuildRun:
         self.cancel_reason: str | None = None
         self.tool_ctx: ToolContext | None = None
         self.pacer: BuildPacer | None = None
+        self.failure: Failure | None = None  # the failure an escalating run stopped on
 
     async def execute(self) -> str:
         task = asyncio.current_task()
@@ -111,15 +128,21 @@ class BuildRun:
     async def _stages(self) -> str:
         await self._enter(BuildState.SCAFFOLD)
         system = await self._scaffold()
-        await self._enter(BuildState.CODE)
-        outcome = await self._code(system)
-        if outcome.status != 'done':
-            return await self._end_early(outcome)
-        await self._enter(BuildState.DEPS)
-        await self._install()
-        await self._enter(BuildState.CHECKS)
-        url = await self._checks()
-        return await self._ready(url)
+        while True:  # the fix loop: a failed install or check goes back to the agent with what failed
+            await self._enter(BuildState.CODE)
+            outcome = await self._code(system)
+            if outcome.status != 'done':
+                return await self._end_early(outcome)
+            await self._enter(BuildState.DEPS)
+            failure = await self._install()
+            if failure is None:
+                await self._enter(BuildState.CHECKS)
+                result = await self._checks()
+                if isinstance(result, str):
+                    return await self._ready(result)
+                failure = result
+            if failure.attempts >= MAX_ATTEMPTS:
+                return await self._escalate(failure)
 
     async def _enter(self, state: BuildState) -> None:
         if self.cancel_reason:
@@ -182,6 +205,7 @@ class BuildRun:
             save_checkpoint=lambda s: checkpoint.save(self.deps.sessions, self.job.id, s),
             should_stop=self._should_stop,
             on_usage=self._record_usage,
+            on_tool_failure=self._on_failure,
             pacer=self.pacer,
             max_tool_calls=self.deps.max_tool_calls,
             max_tokens=self.deps.max_tokens,
@@ -189,24 +213,30 @@ class BuildRun:
         )
         return await run_agent(ctx, system=system, state=state)
 
-    async def _install(self) -> None:
+    async def _install(self) -> Failure | None:
         assert self.sandbox is not None
         files = set(await self.sandbox.list_files('.', recursive=False))
         command = _install_command(files, await self._read_optional('requirements.txt'))
         if command is None:
             await self.logs.write('Nothing to install: the app needs no extra packages.\n')
-            return
+            return None
         result = await self.sandbox.run(command, timeout=600, on_stdout=self._stdout, on_stderr=self._stderr)
         if not result.ok:
-            raise BuildFailure("Installing the app's packages failed.", '\n'.join(self.logs.tail(40)))
+            tail = '\n'.join(self.logs.tail(40))
+            return await self._send_back('command', f"Installing the app's packages failed:\n{tail}",
+                                         'Installed the packages the app lists')  # fmt: skip
+        return None
 
-    async def _checks(self) -> str:
+    async def _checks(self) -> str | Failure:
+        """The app's URL once it starts and shows every feature; otherwise the failure, sent back to the agent."""
         assert self.sandbox is not None
         await self.sandbox.stop_app()  # restart so the checked app runs the final code
         try:
             url = await self.sandbox.start_app(on_output=self._stdout)
         except SandboxError as error:
-            raise BuildFailure('The app was written but did not start.', str(error)) from error
+            return await self._send_back('app', f'The app did not start: {error}', 'Started the app')
+        if problem := await home_page_problem(url, await self._feature_names()):
+            return await self._send_back('app', problem, 'Checked the home page')
         await self._screenshot('Ready', url=url)
         await save_snapshot(
             sandbox=self.sandbox,
@@ -245,11 +275,59 @@ class BuildRun:
             return await self._sleep(outcome)
         if outcome.status == 'budget':
             return await self._budget_exceeded()
+        if outcome.status == 'escalate' and self.failure is not None:
+            return await self._escalate(self.failure)
+        if outcome.status == 'guard':  # going in circles or out of steps: the founder decides, not a failure
+            kind = outcome.failure_kind or 'repeat'
+            return await self._escalate(Failure(f'{kind}:guard', kind, MAX_ATTEMPTS, [outcome.reason]))
+        if outcome.status == 'error' and outcome.retryable:
+            return await self._wait_for_the_model(outcome)
         if outcome.status == 'guard':
             return await self._fail(
                 outcome.reason or 'The agent stopped itself to avoid going in circles.', outcome.detail
             )
         return await self._fail(outcome.reason or 'The AI model could not be reached.', outcome.detail)
+
+    # ── self-healing (AG-7, AG-8) ──
+
+    async def _on_failure(self, call: ToolCall, output: str, label: str) -> FailureAdvice:
+        """A failed step: count its signature, tell the founder we are fixing it, or ask them after 3."""
+        kind = 'incomplete' if call.name == FINISH_CALL else failure_kind(call.name, output)
+        failure = await self._count_failure(kind, output, label)
+        if failure.attempts >= MAX_ATTEMPTS:
+            self.failure = failure
+            return FailureAdvice(escalate=True, reason=PLAIN_PROBLEMS[kind])
+        return FailureAdvice(guidance=guidance(failure.attempts, failure.tried))
+
+    async def _count_failure(self, kind: str, text: str, approach: str) -> Failure:
+        failure = await record_failure(self.deps.sessions, project_id=self.job.project_id, job_id=self.job.id,
+                                       sig=signature(kind, text), error=text, approach=approach)  # fmt: skip
+        if failure.attempts < MAX_ATTEMPTS:
+            await self._emit(Healing(job_id=self.job.id, signature=failure.signature, attempt=failure.attempts + 1,
+                                     max_attempts=MAX_ATTEMPTS, problem=PLAIN_PROBLEMS[kind],
+                                     next_step="I'm trying a different approach.", phase=self._phase()))  # fmt: skip
+        return failure
+
+    async def _send_back(self, kind: str, problem: str, approach: str) -> Failure:
+        """A failure found after the agent's turn (install, start, home page): back to it with the problem."""
+        failure = await self._count_failure(kind, problem, approach)
+        if failure.attempts < MAX_ATTEMPTS:
+            await self.logs.write(f'{problem}\n', 'stderr')
+            await send_back_to_agent(self.deps.sessions, self.job.id,
+                                     f'{problem}\n{guidance(failure.attempts, failure.tried)}')  # fmt: skip
+        return failure
+
+    async def _escalate(self, failure: Failure) -> str:
+        self.job = await escalate(self._hold(), failure=failure, phase=self._phase())
+        return BuildState.NEEDS_INPUT.value
+
+    def _phase(self) -> str:
+        return (self.tool_ctx.phase if self.tool_ctx else None) or ''
+
+    async def _feature_names(self) -> list[str]:
+        async with self.deps.sessions() as session:
+            brief = await latest(session, project_id=self.job.project_id, kind='idea_brief')
+        return [str(f.get('name', '')) for f in (brief.content.get('core_features', []) if brief else []) if f]
 
     def _hold(self) -> HoldContext:
         d = self.deps
@@ -260,6 +338,15 @@ class BuildRun:
         allowance = self.pacer.last if self.pacer else None
         done = done_today_sentence(self.tool_ctx.phases if self.tool_ctx else [], allowance)
         self.job = await put_to_sleep(self._hold(), wake_at=outcome.wake_at, reason=outcome.reason, done_today=done)
+        return BuildState.SLEEPING.value
+
+    async def _wait_for_the_model(self, outcome: AgentOutcome) -> str:
+        """The provider stayed down through the SDK's retries: sleep until a scheduled retry, with backoff."""
+        waits = await bump_provider_waits(self.deps.sessions, self.job.id)
+        wake_at = utcnow() + timedelta(seconds=min(self.deps.model_retry_s * 2 ** (waits - 1), PROVIDER_RETRY_MAX_S))
+        reason = f'The AI model is not answering right now, so I will try again at {wake_at:%H:%M} UTC.'
+        await self.logs.write(f'{outcome.detail}\n', 'stderr')
+        self.job = await put_to_sleep(self._hold(), wake_at=wake_at, reason=reason, done_today=reason)
         return BuildState.SLEEPING.value
 
     async def _budget_exceeded(self) -> str:

@@ -21,7 +21,8 @@ from tests.services import require_chromium
 KEY = 'sk-ant-test-0123456789abcdef'
 PAGE = (
     '<!doctype html><html><head><title>Groomer bookings</title></head><body style="background:#fde68a">'
-    '<h1>Book a grooming slot</h1><p>Pick a time and pay a deposit.</p></body></html>'
+    '<h1>Book a grooming slot</h1><nav><a href="/">Online Booking</a></nav><p>Pick a time and pay a deposit.</p>'
+    '</body></html>'
 )
 
 
@@ -128,6 +129,8 @@ async def test_refused_key_fails_the_build_with_a_plain_reason_and_no_secret(cla
     api.script(*journey_replies(), tool_use('narrate', {'text': 'Starting.'}), status(401))
     job = await build(svc)
     assert job.state == 'FAILED'
-    assert job.error_summary == 'The AI model refused or failed the request, so the build stopped.'
+    assert job.error_summary == (
+        'The model key was refused, so the build stopped. An administrator needs to check the key.'
+    )
     assert 'API key was refused' in job.error_detail  # the technical detail, behind an expander
     assert KEY not in job.error_summary and KEY not in job.error_detail

@@ -9,7 +9,7 @@ from typing import Any
 
 from core.agent import checkpoint
 from core.agent.checkpoint import CheckpointState
-from core.agent.loop import START_MESSAGE, AgentRunContext, run_agent
+from core.agent.loop import START_MESSAGE, AgentRunContext, FailureAdvice, run_agent
 from core.agent.tools import default_tools
 from core.agent.tools.base import ToolContext
 from core.db import SessionFactory, transaction
@@ -81,9 +81,9 @@ class Harness:
         async def on_usage(usage: Usage, model: str) -> None:
             self.usage.append((usage.input_tokens, usage.output_tokens, model))
 
-        async def on_tool_failure(call: ToolCall, error: str) -> str | None:
+        async def on_tool_failure(call: ToolCall, error: str, label: str) -> FailureAdvice | None:
             self.failures.append(f'{call.name}: {error}')
-            return self.guidance
+            return FailureAdvice(guidance=self.guidance) if self.guidance else None
 
         tool_ctx = ToolContext(job_id=uuid.uuid4(), sandbox=self.sandbox, emit=emit)
         return AgentRunContext(llm=self.llm, model='scripted-1', tools=default_tools(), tool_ctx=tool_ctx,
@@ -101,7 +101,7 @@ def write(path: str, content: str = 'hello\n') -> tuple[str, dict[str, Any]]:
 
 async def test_events_come_in_order_and_the_run_ends_done() -> None:
     llm = ScriptedLLM([
-        [('phase', {'action': 'start', 'name': 'Plan the app', 'plan': ['Plan the app', 'Check']})],
+        [('phase', {'action': 'start', 'name': 'Plan the app', 'plan': ['Plan the app']})],
         [('narrate', {'text': "I'm writing the home page."}), write('app.py', 'print(1)\n' * 47)],
         [
             ('document', {'section': 'overview', 'content': 'A booking tool.'}),
@@ -123,10 +123,32 @@ async def test_events_come_in_order_and_the_run_ends_done() -> None:
     write_call = h.of(ToolCalled)[2]
     assert write_call.label == 'Wrote 47 lines to app.py'
     assert write_call.input == {'path': 'app.py', 'content': '[48 lines, 423 characters]'}
-    assert h.of(PhaseStarted)[0].planned == ['Plan the app', 'Check']
+    assert h.of(PhaseStarted)[0].planned == ['Plan the app']
     assert h.usage == [(10, 5, 'scripted-1')] * 3 + [(10, 2, 'scripted-1')]
     assert h.saved == [1, 2, 3, 3] and outcome.tool_calls == 5
     assert h.sandbox.text('app.py').count('\n') == 47
+
+
+async def test_ending_before_every_phase_is_done_sends_the_model_back_to_work() -> None:
+    llm = ScriptedLLM([
+        [('phase', {'action': 'start', 'name': 'Pages', 'plan': ['Pages', 'Check']})],
+        'All done!',  # it is not: neither phase is complete
+        [('phase', {'action': 'complete', 'name': 'Pages'}), ('phase', {'action': 'complete', 'name': 'Check'})],
+        'Now it is done.',
+    ])  # fmt: skip
+    h = Harness(llm)
+    h.guidance = '[seen once]'
+    outcome = await run_agent(h.context(), system='sys', state=CheckpointState())
+    assert outcome.status == 'done' and outcome.summary == 'Now it is done.'
+    assert h.failures == ['finish: You ended your turn, but these phases are not complete: Pages, Check.']
+    pushback = llm.calls[2][-1]['content']
+    assert 'not complete: Pages, Check' in pushback and pushback.endswith('[seen once]')
+
+
+async def test_a_model_that_keeps_ending_early_is_stopped_for_the_founder_to_decide() -> None:
+    llm = ScriptedLLM([[('phase', {'action': 'start', 'name': 'Pages', 'plan': ['Pages']})]] + ['Done.'] * 5)
+    outcome = await run_agent(Harness(llm).context(), system='sys', state=CheckpointState())
+    assert (outcome.status, outcome.failure_kind) == ('guard', 'incomplete')
 
 
 async def test_results_from_one_turn_go_back_together_and_the_start_message_opens_the_run() -> None:
