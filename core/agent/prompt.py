@@ -37,6 +37,10 @@ Check your code before finishing (for Python: bash "python3 -m py_compile app.py
 What to build
 - A small, runnable web app the founder can try at once, focused on the core features below: one page per \
 core feature, a home page with the value proposition, a shared navigation, simple forms that really save data.
+- The home page names every core feature exactly as the brief does (for example in the navigation): before \
+the build is ready the platform starts the app and checks that its home page answers and shows each name.
+- Complete every phase you planned before you end your turn; a step that keeps failing is counted, and after \
+three failures of the same kind the founder is asked to decide.
 - The platform starts the app by detection, in this order: (1) a Python standard-library server in app.py that \
 listens on 127.0.0.1 and the port in the PORT environment variable (default 8000); (2) a static index.html; \
 (3) package.json with a "start" (or "dev") script reading PORT. Prefer (1) with no third-party packages; keep \
