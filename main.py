@@ -116,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument('--json', action='store_true', help='print only the JSON summary')
     demo.add_argument('--keep', action='store_true', help='keep the preview running until Ctrl-C')
     demo.add_argument('--daily-tokens', type=int, help='pace the founder at N tokens a day: the build sleeps and wakes')
+    demo.add_argument('--scenario', choices=['heal', 'escalate'],
+                      help='the offline model meets a failure it heals (heal) or asks about (escalate; the demo '
+                      'answers with the recommended option)')  # fmt: skip
     demo.add_argument('--day-seconds', type=int, default=5, help='with --daily-tokens: how long a pacing day lasts')
     args = parser.parse_args(argv)
     settings = Settings()
@@ -157,6 +160,8 @@ async def _worker(settings: Settings) -> None:
 async def _demo(args: argparse.Namespace) -> int:
     """OPS-2: offline model at full speed unless a provider or a pace is configured explicitly."""
     os.environ.setdefault('OFFLINE_PACE_SECONDS', '0')
+    if args.scenario:
+        os.environ['OFFLINE_SCENARIO'] = args.scenario
     settings = Settings()
     migrate(settings)
     from core.services import build_services

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     OPENAI_API_KEY: SecretStr | None = None
     DEFAULT_MODEL: str = ''  # '' → the provider's default (offline-1 / claude-sonnet-4-5 / llama3.1)
     OFFLINE_PACE_SECONDS: float = 1.0  # offline model pause per step so a founder can watch; 0 in tests
+    # heal | escalate: the offline model meets a real failure it heals from, or one it asks the founder about
+    OFFLINE_SCENARIO: Literal['', 'heal', 'escalate'] = ''
 
     SANDBOX_UID: int = 65534  # unprivileged uid the local sandbox drops to when running as root
     SANDBOX_MEMORY_MB: int = 1024

@@ -179,7 +179,7 @@ def _llm(settings: Settings) -> LLM:
         return OpenAICompatLLM(settings.OPENAI_BASE_URL, api_key=key)
     from core.adapters.llm_offline import OfflineLLM
 
-    return OfflineLLM(pace_seconds=settings.OFFLINE_PACE_SECONDS)
+    return OfflineLLM(pace_seconds=settings.OFFLINE_PACE_SECONDS, scenario=settings.OFFLINE_SCENARIO)
 
 
 def _queue(settings: Settings, notifier: Notifier, *, worker_process: bool = False) -> JobQueue:

@@ -17,8 +17,9 @@ from typing import Any
 
 from core import accounts
 from core.builds import jobs as builds
+from core.builds.escalations import answer_escalation
 from core.builds.states import stage_durations
-from core.events import DocumentationUpdated, Sleeping, SnapshotUpdated, Waking
+from core.events import BuildEvent, DocumentationUpdated, Escalated, Healing, Sleeping, SnapshotUpdated, Waking
 from core.journey import flow, gates, interview, onboarding, plans, projects
 from core.models import BuildJob, Tier, User
 from core.services import Services
@@ -63,7 +64,7 @@ async def run_demo(
             job = await builds.start_build(
                 session, user=user, project_id=project_id, queue=services.queue, events=services.events
             )
-        shots, docs, holds = await _watch(services, job.id, timeout)
+        shots, docs, holds = await _watch(services, user, job.id, timeout)
         timings['build'] = round(time.perf_counter() - t0, 3)
         async with services.sessions() as session:
             final = await session.get(BuildJob, job.id)
@@ -135,22 +136,55 @@ async def _paced_founder(services: Services, daily_tokens: int, day_seconds: int
         return user
 
 
-async def _watch(services: Services, job_id: uuid.UUID, timeout: float) -> tuple[list[str], list[str], dict]:
+async def _watch(
+    services: Services, user: User, job_id: uuid.UUID, timeout: float
+) -> tuple[list[str], list[str], dict]:
+    """Follow the build to its end, as the founder's page would; an escalation is answered with the
+    option the agent recommends (the demo has no founder to ask)."""
     shots: list[str] = []
     docs: list[str] = []
-    sleeps: list[dict[str, str]] = []
-    wakes: list[str] = []
+    seen: dict[str, list] = {'sleeps': [], 'wakes': [], 'attempts': [], 'escalations': []}  # type: ignore[type-arg]
     async with asyncio.timeout(timeout), aclosing(services.events.follow(job_id, until_done=True)) as stream:
         async for event in stream:
             if isinstance(event, SnapshotUpdated):
                 shots.append(event.key)
             elif isinstance(event, DocumentationUpdated) and event.section not in docs:
                 docs.append(event.section)
-            elif isinstance(event, Sleeping):
-                sleeps.append({'at': event.at.isoformat(), 'wake_at': event.wake_at.isoformat()})
-            elif isinstance(event, Waking):
-                wakes.append(event.at.isoformat())
-    return shots, docs, {'sleeps': len(sleeps), 'wakes': len(wakes), 'sleep_times': sleeps, 'wake_times': wakes}
+            else:
+                await _note_hold(services, user, event, seen)
+    return shots, docs, _holds_summary(seen)
+
+
+async def _note_hold(services: Services, user: User, event: BuildEvent, seen: dict[str, list]) -> None:  # type: ignore[type-arg]
+    if isinstance(event, Sleeping):
+        seen['sleeps'].append(
+            {'at': event.at.isoformat(), 'wake_at': event.wake_at.isoformat(), 'reason': event.reason}
+        )
+    elif isinstance(event, Waking):
+        seen['wakes'].append(event.at.isoformat())
+    elif isinstance(event, Healing):
+        seen['attempts'].append({'signature': event.signature, 'attempt': event.attempt, 'problem': event.problem})
+    elif isinstance(event, Escalated):
+        asked = {'problem': event.problem, 'tried': event.tried, 'options': event.options,
+                 'recommendation': event.recommendation, 'answer': event.recommendation}  # fmt: skip
+        seen['escalations'].append(asked)
+        async with services.sessions() as session:
+            await answer_escalation(
+                session, user=user, job_id=event.job_id, choice=event.recommendation, queue=services.queue,
+                events=services.events, sessions=services.sessions,
+            )  # fmt: skip
+
+
+def _holds_summary(seen: dict[str, list]) -> dict:  # type: ignore[type-arg]
+    return {
+        'sleeps': len(seen['sleeps']),
+        'wakes': len(seen['wakes']),
+        'sleep_times': seen['sleeps'],
+        'wake_times': seen['wakes'],
+        'attempts': seen['attempts'],
+        'escalation': seen['escalations'][-1] if seen['escalations'] else None,
+        'escalations': len(seen['escalations']),
+    }
 
 
 def _summary(

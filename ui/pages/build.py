@@ -18,6 +18,7 @@ from core.services import Services
 from ui import auth, live, theme
 from ui.components.activity_feed import ActivityFeed
 from ui.components.agent_card import AgentCard
+from ui.components.budget_meter import BudgetMeter
 from ui.components.build_result import failure_card, ready_summary
 from ui.components.docs_panel import DocsPanel
 from ui.components.kanban import Kanban
@@ -61,6 +62,7 @@ class BuildView:
             apply=[
                 self.stage.apply,
                 self.agent.apply,
+                self.budget.apply,
                 self.kanban.apply,
                 self.feed.apply,
                 self.snapshot.apply,
@@ -93,9 +95,16 @@ class BuildView:
     def _board(self) -> None:
         job = self.job
         with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-4 gap-4 items-start'):
-            self.agent = AgentCard(
-                state=job.state, started_at=job.started_at, wake_at=job.wake_at, error=job.error_summary
-            )
+            with ui.column().classes('w-full gap-4'):
+                self.agent = AgentCard(
+                    state=job.state, started_at=job.started_at, wake_at=job.wake_at, error=job.error_summary
+                )
+                # Until the build starts its model is not fixed yet (BU-7): the default is what it will most likely get.
+                self.budget = BudgetMeter(
+                    tokens=job.input_tokens + job.output_tokens,
+                    cost_microdollars=job.cost_microdollars,
+                    model=job.model or self.svc.model,
+                )
             with ui.column().classes('w-full lg:col-span-3'):
                 self.kanban = Kanban()
 

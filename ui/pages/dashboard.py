@@ -8,8 +8,10 @@ from core.journey.dashboard import ProjectSummary, dashboard
 from core.journey.gates import GATE_LABELS
 from core.models import User
 from core.services import Services
+from core.spending import SpendReport, spend_report
 from ui import auth, theme
 from ui.components.journey_steps import next_step
+from ui.components.spend_chart import SpendChart
 from ui.pages.project import BUILD_LABELS
 
 ARTIFACT_LABELS = {'idea_brief': 'Idea Brief', 'mvp_scope': 'MVP scope'}
@@ -23,6 +25,7 @@ def register(svc: Services) -> None:
             return user
         async with svc.sessions() as session:
             summaries = await dashboard(session, user=user)
+            spending = await spend_report(session, user)
         with theme.frame('Dashboard', user, offline_model=svc.offline_model):
             with ui.row().classes('w-full items-center justify-between'):
                 ui.label('Your projects').classes('text-2xl font-semibold')
@@ -34,7 +37,15 @@ def register(svc: Services) -> None:
             with ui.grid(columns=2).classes('w-full gap-4 max-md:grid-cols-1'):
                 for summary in summaries:
                     project_card(summary)
+            spending_card(spending)
         return None
+
+
+def spending_card(report: SpendReport) -> None:
+    """The founder's period so far, all projects together (BU-2)."""
+    with ui.card().classes('w-full p-4 gap-2').mark('spending'):
+        ui.label('Spending').classes('text-sm uppercase tracking-wide text-slate-500')
+        SpendChart(report)
 
 
 def _chip(text: str, *, colour: str = 'slate', marker: str | None = None, limit: int | None = None) -> None:

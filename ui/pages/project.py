@@ -19,8 +19,10 @@ from core.journey import brief, flow, gates, projects
 from core.journey.gates import GATE_LABELS
 from core.models import BuildJob, Project, User
 from core.services import Services
+from core.spending import SpendReport, spend_report
 from ui import auth, theme
 from ui.components.journey_steps import JourneySteps, journey_steps, next_step
+from ui.components.spend_chart import SpendChart
 from ui.components.timeline import timeline_list
 
 BUILD_LABELS = {
@@ -168,6 +170,11 @@ def _build(project: Project, job: BuildJob | None, version: str | None) -> None:
         ui.link('Open the build', f'/projects/{project.id}/build').mark('build-link')
 
 
+def _spending(report: SpendReport) -> None:
+    with _card('Spent on this project this period', 'project-spending'):
+        SpendChart(report)
+
+
 async def _load(svc: Services, user: User, project: Project) -> dict[str, Any]:
     async with svc.sessions() as session:
         all_gates = await gates.list_gates(session, user=user, project_id=project.id)
@@ -179,6 +186,7 @@ async def _load(svc: Services, user: User, project: Project) -> dict[str, Any]:
             'job': builds[0] if builds else None,
             'version': next((b.version_label for b in builds if b.state == 'READY' and b.version_label), None),
             'events': await projects.list_timeline(session, user=user, project_id=project.id),
+            'spend': await spend_report(session, user, project_id=project.id),
         }
 
 
@@ -201,6 +209,7 @@ def _project_body(svc: Services, user: User, project: Project, data: dict[str, A
         _documents(project, data['brief'], data['scope'])
         _decisions(project, data['pending'])
         _build(project, data['job'], data['version'])
+    _spending(data['spend'])
     with _card('Timeline', 'project-timeline'):
         timeline_list(data['events'])
 

@@ -31,8 +31,9 @@ class OfflineLLM:
     offline = True
     default_model = 'offline-1'
 
-    def __init__(self, pace_seconds: float = 1.0) -> None:
+    def __init__(self, pace_seconds: float = 1.0, scenario: str = '') -> None:
         self.pace_seconds = pace_seconds
+        self.scenario = scenario  # '' | 'heal' | 'escalate': meet a real failure to show self-healing (AG-7, AG-8)
 
     async def complete(
         self,
@@ -58,7 +59,7 @@ class OfflineLLM:
             raise LLMError('The offline model found no build spec in the system prompt, so it cannot build.')
         if self.pace_seconds > 0:  # only build steps are paced: the founder watches those happen
             await asyncio.sleep(self.pace_seconds)
-        decision = builder.decide(spec, messages)
+        decision = builder.decide(spec, messages, scenario=self.scenario)
         if decision.step is None:
             if on_text:
                 await _call(on_text, decision.summary)

@@ -28,6 +28,18 @@ from core.adapters.llm_offline.app_template import (
 
 MAX_PAGES = 8
 COMPILE = 'python3 -m py_compile app.py'
+# The self-healing scenarios' download: `.invalid` never resolves, so it fails the same way every time.
+SHARE_FETCH = (
+    'python3 -c "import urllib.request as u; u.urlopen(\'http://packages.invalid/qr-share/{variant}\', timeout=5)"'
+)
+SHARE_VARIANTS = ('latest', 'stable', 'mirror')
+SHARE_MODULE = """\"\"\"Share links for the app's pages (standard library only).\"\"\"
+import urllib.parse
+
+
+def share_link(base_url: str, path: str) -> str:
+    return urllib.parse.urljoin(base_url, path)
+"""
 
 
 @dataclass(frozen=True)
@@ -112,11 +124,14 @@ def _group_phase(group: list[Page]) -> str:
     return f'Pages for {joined}'[:80]
 
 
-def decide(spec: dict[str, Any], messages: list[dict[str, Any]]) -> Decision:
+def decide(spec: dict[str, Any], messages: list[dict[str, Any]], *, scenario: str = '') -> Decision:
     """The next step of the script given what the conversation shows was done."""
     plan = make_plan(spec)
     results = past_results(messages)
-    steps = change_script(plan, results) if plan.change else build_script(plan, results)
+    if plan.change:
+        steps = change_script(plan, results)
+    else:
+        steps = build_script(plan, results, scenario=scenario, decision=founder_decision(messages))
     for step in steps:
         if id_key(step.key) not in results:
             return Decision(step)
@@ -139,6 +154,17 @@ def past_results(messages: list[dict[str, Any]]) -> dict[str, bool]:
     return results
 
 
+def founder_decision(messages: list[dict[str, Any]]) -> str:
+    """The founder's answer to an escalation, as the platform adds it to the conversation ('' when none)."""
+    for message in reversed(messages):
+        content = message.get('content')
+        for block in content if isinstance(content, list) else []:
+            text = str(block.get('text', '')) if block.get('type') == 'text' else ''
+            if text.startswith('[Decision from the founder: '):
+                return text.split(']', 1)[0].removeprefix('[Decision from the founder: ')
+    return ''
+
+
 def id_key(key: str) -> str:
     """A step key as it survives in a tool-use id (providers allow only letters, digits, - and _)."""
     return re.sub(r'[^a-zA-Z0-9-]', '-', key)
@@ -151,7 +177,7 @@ def step_id(index: int, key: str) -> str:
 # ── scripts ───────────────────────────────────────────────────────────────────────────────────
 
 
-def build_script(plan: Plan, results: dict[str, bool]) -> Iterator[Step]:
+def build_script(plan: Plan, results: dict[str, bool], *, scenario: str = '', decision: str = '') -> Iterator[Step]:
     """The first build: plan → pages → styling → check → screenshot → docs."""
     phases = plan.phases
     yield _phase('plan-start', 'start', phases[0], plan=phases)
@@ -159,6 +185,8 @@ def build_script(plan: Plan, results: dict[str, bool]) -> Iterator[Step]:
     yield _write('plan-readme', 'README.md', render_readme(title=plan.title, tagline=plan.tagline, pages=plan.pages))
     yield _write('plan-requirements', 'requirements.txt', REQUIREMENTS)
     yield _write('plan-env', '.env.example', ENV_EXAMPLE)
+    if scenario in {'heal', 'escalate'}:
+        yield from _sharing_package(plan, results, tries=1 if scenario == 'heal' else 3, decision=decision)
     yield _phase('plan-done', 'complete', phases[0])
     groups = page_groups(plan.pages)
     for g, group in enumerate(groups):
@@ -180,6 +208,25 @@ def build_script(plan: Plan, results: dict[str, bool]) -> Iterator[Step]:
     yield _write('style-css', 'static/style.css', render_css(plan.title))
     yield _phase('style-done', 'complete', 'Styling')
     yield from _check_and_launch(plan, results)
+
+
+def _sharing_package(plan: Plan, results: dict[str, bool], *, tries: int, decision: str) -> Iterator[Step]:
+    """A real failure to heal from: a QR-code package for sharing pages, downloaded from a host the isolated
+    workspace cannot reach. `tries` downloads are attempted (the same failure each time) before the fallback;
+    with three, the platform asks the founder first, and their decision picks the way on."""
+    yield _say('share-say', "I'm adding a QR code to each page so it can be shared from a phone; that needs a package.")
+    for n in range(1, tries + 1):
+        yield Step(f'share-fetch{n}', 'bash', {'command': SHARE_FETCH.format(variant=SHARE_VARIANTS[n - 1])})
+        if results.get(f'share-fetch{n}'):
+            return
+    if decision.startswith('Skip'):
+        yield _say(
+            'share-skip-say', "As you decided, I'm leaving the QR codes out of this version and finishing the rest."
+        )
+        return
+    yield _say('share-heal-say', "The package can't be downloaded in the workspace, so I'm making the sharing links "
+               "with Python's own tools instead.")  # fmt: skip
+    yield _write('share-stdlib', 'share.py', SHARE_MODULE)
 
 
 def change_script(plan: Plan, results: dict[str, bool]) -> Iterator[Step]:
