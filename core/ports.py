@@ -207,10 +207,13 @@ class LLMReply:
 class LLMError(Exception):
     """The model provider failed after its own retries; `retryable` says whether to try later."""
 
-    def __init__(self, message: str, *, retryable: bool = False, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, retryable: bool = False, status: int | None = None, malformed: bool = False
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.status = status
+        self.malformed = malformed  # the model's reply itself could not be read (a tool call's JSON): ask again
 
 
 TextCallback = Callable[[str], Awaitable[None] | None]

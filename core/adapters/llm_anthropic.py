@@ -139,6 +139,9 @@ async def _next_event(stream: Any) -> Any | None:
         return None
     except anthropic.AnthropicError:
         raise
+    except ValueError:  # the SDK could not parse the model's tool-call JSON: the reply, not the connection
+        log.warning('anthropic reply had a malformed tool call')
+        raise LLMError('The model sent a tool call whose arguments are not valid JSON.', malformed=True) from None
     except Exception as exc:
         log.warning('anthropic stream broke: %s', type(exc).__name__)
         raise LLMError(

@@ -321,7 +321,7 @@ def _tool_call(index: int, call: dict[str, Any]) -> ToolCall:
         parsed = json.loads(raw) if raw else {}
     except json.JSONDecodeError:
         raise LLMError(
-            f'The model sent arguments for {call["name"]!r} that are not valid JSON; it can be retried.', retryable=True
+            f'The model sent arguments for {call["name"]!r} that are not valid JSON.', malformed=True
         ) from None
     if not isinstance(parsed, dict):
         parsed = {'value': parsed}

@@ -131,7 +131,11 @@ async def run_agent(ctx: AgentRunContext, *, system: str, state: CheckpointState
                     max_tokens=decision.max_tokens, on_text=_stream_guard(decision),
                 )  # fmt: skip
             except LLMError as exc:
-                return _model_failed(state, exc)
+                if not exc.malformed:
+                    return _model_failed(state, exc)
+                if stop := await _unreadable_reply(ctx, state, str(exc)):
+                    return stop
+                continue
             except BudgetBreak:
                 return _outcome(state, 'budget', reason=BREAKER_REASON, detail='stopped mid-stream')
             _remember_usage(state, reply.usage)
@@ -227,6 +231,34 @@ async def _run_calls(ctx: AgentRunContext, state: CheckpointState, calls: list[T
 
 
 _KEEP_GOING = AgentOutcome(status='done')  # marker: the model was sent back to work
+MALFORMED_CALL = 'malformed'
+
+
+async def _unreadable_reply(ctx: AgentRunContext, state: CheckpointState, error: str) -> AgentOutcome | None:
+    """A reply whose tool call could not be parsed is a failed step the model hears about, never a crash."""
+    count = state.retry_counters.get('malformed', 0) + 1
+    state.retry_counters['malformed'] = count
+    call = ToolCall(id=MALFORMED_CALL, name=MALFORMED_CALL, input={})
+    advice = (
+        await ctx.on_tool_failure(call, error, 'Sent a step the tools could not read') if ctx.on_tool_failure else None
+    )
+    if advice is not None and advice.escalate:
+        return _outcome(state, 'escalate', reason=advice.reason, detail=error)
+    if count > guards.REPEAT_LIMIT:
+        return _outcome(state, 'guard', reason=error, detail=error, failure_kind='input')
+    note = f'{error} Your last reply could not be read, so nothing was done; send it again with valid JSON arguments.'
+    _add_to_last_user_turn(state, f'{note} {advice.guidance if advice else ""}'.strip())
+    await _checkpoint(ctx, state)
+    return None
+
+
+def _add_to_last_user_turn(state: CheckpointState, text: str) -> None:
+    last = state.messages[-1]
+    if last['role'] != 'user':
+        state.messages.append({'role': 'user', 'content': text})
+        return
+    blocks = last['content'] if isinstance(last['content'], list) else [{'type': 'text', 'text': last['content']}]
+    last['content'] = [*blocks, {'type': 'text', 'text': text}]
 
 
 async def _finished_too_early(ctx: AgentRunContext, state: CheckpointState) -> AgentOutcome | None:

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from core.agent import checkpoint
 from core.agent.healing import MAX_ATTEMPTS, PLAIN_PROBLEMS, failure_kind, guidance, signature
-from core.agent.loop import FINISH_CALL, AgentOutcome, AgentRunContext, FailureAdvice, run_agent
+from core.agent.loop import FINISH_CALL, MALFORMED_CALL, AgentOutcome, AgentRunContext, FailureAdvice, run_agent
 from core.agent.safety import founder_safe
 from core.agent.tools import default_tools
 from core.agent.tools.base import ToolContext
@@ -292,7 +292,7 @@ class BuildRun:
 
     async def _on_failure(self, call: ToolCall, output: str, label: str) -> FailureAdvice:
         """A failed step: count its signature, tell the founder we are fixing it, or ask them after 3."""
-        kind = 'incomplete' if call.name == FINISH_CALL else failure_kind(call.name, output)
+        kind = {FINISH_CALL: 'incomplete', MALFORMED_CALL: 'input'}.get(call.name) or failure_kind(call.name, output)
         failure = await self._count_failure(kind, output, label)
         if failure.attempts >= MAX_ATTEMPTS:
             self.failure = failure

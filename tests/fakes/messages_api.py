@@ -45,7 +45,16 @@ class ToolUse:
     id: str = field(default_factory=lambda: f'toolu_fake{next(_ids):04d}')
 
 
-Block = Text | ToolUse
+@dataclass
+class RawToolUse:
+    """A tool call whose input arrives as this exact JSON text, valid or not (a model's malformed call)."""
+
+    name: str
+    raw_json: str
+    id: str = field(default_factory=lambda: f'toolu_fake{next(_ids):04d}')
+
+
+Block = Text | ToolUse | RawToolUse
 
 
 class MessagesAPI(ScriptedServer):
@@ -237,8 +246,9 @@ def _block_events(index: int, block: Block, chunks: int) -> list[str]:
         deltas = [{'type': 'text_delta', 'text': piece} for piece in split_text(block.text, chunks)]
     else:
         start = {'type': 'tool_use', 'id': block.id, 'name': block.name, 'input': {}}
+        raw = block.raw_json if isinstance(block, RawToolUse) else json.dumps(block.input)
         # the real API opens with an empty fragment, then cuts the JSON anywhere (even inside strings)
-        fragments = ['', *split_text(json.dumps(block.input), chunks)]
+        fragments = ['', *split_text(raw, chunks)]
         deltas = [{'type': 'input_json_delta', 'partial_json': f} for f in fragments]
     events = [sse('content_block_start', {'type': 'content_block_start', 'index': index, 'content_block': start})]
     events += [sse('content_block_delta', {'type': 'content_block_delta', 'index': index, 'delta': d}) for d in deltas]
@@ -247,7 +257,9 @@ def _block_events(index: int, block: Block, chunks: int) -> list[str]:
 
 
 def _size(block: Block) -> int:
-    return len(block.text) if isinstance(block, Text) else len(json.dumps(block.input))
+    if isinstance(block, Text):
+        return len(block.text)
+    return len(block.raw_json) if isinstance(block, RawToolUse) else len(json.dumps(block.input))
 
 
 def _error_body(error_type: str, message: str) -> dict[str, Any]:

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
 from core.agent import checkpoint
 from core.agent.checkpoint import CheckpointState
 from core.agent.loop import START_MESSAGE, AgentRunContext, FailureAdvice, run_agent
@@ -347,3 +349,39 @@ async def test_phases_and_repetition_memory_survive_a_restart() -> None:
     assert ctx.tool_ctx.phases[0]['status'] == 'in_progress'
     assert outcome.status == 'guard' and outcome.tool_calls == 3  # 1 before the restart + 1 after, then stopped
     assert [e.text for e in again.of(Narration)] == []
+
+
+MALFORMED_CALLS = [
+    pytest.param(('no_such_tool', {'x': 1}), 'There is no tool named no_such_tool', id='unknown tool'),
+    pytest.param(('write_file', {'content': 'x'}), 'Invalid arguments for write_file', id='missing field'),
+    pytest.param(('write_file', {'path': 3, 'content': ['x']}), 'Invalid arguments for write_file', id='wrong types'),
+    pytest.param(('phase', {'action': 'jump', 'name': 'A'}), 'Invalid arguments for phase', id='bad value'),
+    pytest.param(('bash', 'echo not a dict'), 'Invalid arguments for bash', id='input not an object'),
+]
+
+
+@pytest.mark.parametrize(('call', 'error'), MALFORMED_CALLS)
+async def test_a_malformed_tool_call_is_an_error_the_model_sees_never_a_crash(call, error) -> None:  # type: ignore[no-untyped-def]
+    llm = ScriptedLLM([[call], 'Recovered.'])
+    h = Harness(llm)
+    outcome = await run_agent(h.context(), system='sys', state=CheckpointState())
+    assert outcome.status == 'done' and outcome.summary == 'Recovered.'
+    result = llm.calls[1][-1]['content'][0]
+    assert result['is_error'] is True and result['content'].startswith(error)
+
+
+async def test_a_reply_with_unreadable_tool_json_is_sent_back_and_the_run_goes_on() -> None:
+    unreadable = LLMError('The model sent a tool call whose arguments are not valid JSON.', malformed=True)
+    llm = ScriptedLLM([unreadable, [write('a.txt')], 'Done after all.'])
+    h = Harness(llm)
+    outcome = await run_agent(h.context(), system='sys', state=CheckpointState())
+    assert outcome.status == 'done' and h.sandbox.text('a.txt') == 'hello\n'
+    asked_again = llm.calls[1][-1]['content']
+    assert 'not valid JSON' in str(asked_again) and 'send it again' in str(asked_again)
+    assert h.failures == ['malformed: The model sent a tool call whose arguments are not valid JSON.']
+
+
+async def test_a_model_that_keeps_sending_unreadable_json_is_stopped() -> None:
+    unreadable = LLMError('Not valid JSON.', malformed=True)
+    outcome = await run_agent(Harness(ScriptedLLM(lambda _: unreadable)).context(), system='s', state=CheckpointState())
+    assert (outcome.status, outcome.failure_kind) == ('guard', 'input')

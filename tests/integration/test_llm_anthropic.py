@@ -10,6 +10,7 @@ from core.adapters.llm_anthropic import AnthropicLLM
 from core.ports import LLMError, ToolSpec
 from tests.fakes.messages_api import (
     MessagesAPI,
+    RawToolUse,
     Text,
     ToolUse,
     drop,
@@ -306,3 +307,13 @@ async def test_mixed_blocks_keep_their_order_in_content(api: MessagesAPI, llm: A
     reply = await llm.complete(system='s', messages=HELLO, tools=[WRITE_FILE])
 
     assert [b['type'] for b in reply.content] == ['text', 'tool_use']
+
+
+@pytest.mark.parametrize('raw', ['"just text"', 'not json at all'])
+async def test_a_tool_call_with_unreadable_json_is_a_malformed_reply_not_a_dropped_connection(raw: str) -> None:
+    with MessagesAPI() as api:
+        api.script(message(RawToolUse('write_file', raw), stop_reason='tool_use'))
+        llm = AnthropicLLM('sk-test-key-123', base_url=api.url)
+        with pytest.raises(LLMError) as caught:
+            await llm.complete(system='s', messages=HELLO)
+    assert caught.value.malformed and not caught.value.retryable
