@@ -20,6 +20,7 @@ from core.agent.loop import FINISH_CALL, MALFORMED_CALL, AgentOutcome, AgentRunC
 from core.agent.safety import founder_safe
 from core.agent.tools import default_tools
 from core.agent.tools.base import ToolContext
+from core.builds.changelog import changelog
 from core.builds.context import system_prompt_for
 from core.builds.escalations import Failure, bump_provider_waits, escalate, record_failure, send_back_to_agent
 from core.builds.holds import HoldContext, done_today_sentence, put_to_sleep, spend_sentence, stop_for_budget
@@ -37,7 +38,7 @@ from core.events import BudgetUpdated, BuildEvent, Healing, PhaseCompleted
 from core.journey import timeline
 from core.journey.brief import latest
 from core.metering import model_for, record_usage
-from core.models import BuildJob, User, utcnow
+from core.models import Artifact, BuildJob, User, utcnow
 from core.ports import (
     LLM,
     BlobStore,
@@ -254,7 +255,8 @@ class BuildRun:
             job = await session.get(BuildJob, self.job.id)
             assert job is not None
             version = await assign_version(session, job)
-            job.summary = await self._summary()
+            job.summary = summary = await self._summary()
+        changes = await self._changelog(version)
         # The terminal transition also appends build.done (with the version) in the same write.
         self.job = await transition(
             self.events,
@@ -263,8 +265,22 @@ class BuildRun:
             reason=f'Your app {version} is ready to try.',
             preview_url=url,
             preview_state='running',
+            summary={**summary, 'changelog': changes} if changes else summary,
         )
         return BuildState.READY.value
+
+    async def _changelog(self, version: str) -> dict | None:
+        """IT-3: what this version changed against the previous one (None for a first version)."""
+        assert self.sandbox is not None
+        async with self.deps.sessions() as session:
+            asked = await session.get(Artifact, self.job.change_request_id) if self.job.change_request_id else None
+        request = str(asked.content.get('summary', '')) if asked else ''
+        try:
+            return await changelog(self.deps.sessions, self.deps.blobs, self.sandbox, self.job, version=version,
+                                   request=request)  # fmt: skip
+        except Exception:  # noqa: BLE001 - a missing changelog must not fail a working version
+            logger.exception('changelog of build %s failed', self.job.id)
+            return None
 
     # ── endings ──
 

@@ -101,11 +101,12 @@ async def _upload_with_retries(
 
 
 async def _prune(blobs: BlobStore, sessions: SessionFactory, project_id: uuid.UUID) -> None:
-    """Delete snapshots beyond the newest KEEP_NEWEST: blob first, then its rows."""
+    """Delete working snapshots beyond the newest KEEP_NEWEST: blob first, then its rows."""
     try:
         async with sessions() as session:
             rows = (await session.exec(_newest_first(project_id))).all()
-        for old in rows[KEEP_NEWEST:]:
+        # Each version's snapshot stays (a changelog compares with it, a restore brings it back).
+        for old in [row for row in rows if row.reason != 'ready'][KEEP_NEWEST:]:
             await blobs.delete(old.blob_key)
             async with transaction(sessions) as session:
                 stale = await session.get(ProjectSnapshot, old.id)

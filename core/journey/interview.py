@@ -20,7 +20,8 @@ from core.journey.projects import advance_stage, load_project
 from core.models import InterviewSession, Project, User, utcnow
 
 ANSWER_MAX = 2000
-KINDS = ('onboarding', 'understanding')
+KINDS = ('onboarding', 'understanding')  # the founder's interview, in the agent's context
+EDITABLE = (*KINDS, 'change')  # the change request's clarifying answers are saved the same way
 KEYS = ('target_user', 'problem', 'must_have', 'constraints', 'success')
 KEY_LABELS = {
     'target_user': 'who it is for',
@@ -107,7 +108,7 @@ async def get_interview(
 
 
 async def _editable(session: AsyncSession, *, user: User, project_id: uuid.UUID, kind: str) -> InterviewSession:
-    if kind not in KINDS:
+    if kind not in EDITABLE:
         raise InvalidInput('Unknown interview.')
     await load_project(session, user=user, project_id=project_id, active=True)
     if kind == 'understanding':
