@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument('--scenario', choices=['heal', 'escalate'],
                       help='the offline model meets a failure it heals (heal) or asks about (escalate; the demo '
                       'answers with the recommended option)')  # fmt: skip
+    demo.add_argument('--change', help='after the first version, ask for this change and build the next one')
     demo.add_argument('--day-seconds', type=int, default=5, help='with --daily-tokens: how long a pacing day lasts')
     args = parser.parse_args(argv)
     settings = Settings()
@@ -170,7 +171,8 @@ async def _demo(args: argparse.Namespace) -> int:
     services = build_services(settings)
     try:
         summary = await run_demo(services, idea=args.idea, must_have=args.must_have,
-                                 daily_tokens=args.daily_tokens, day_seconds=args.day_seconds)  # fmt: skip
+                                 daily_tokens=args.daily_tokens, day_seconds=args.day_seconds,
+                                 change=args.change)  # fmt: skip
         print(json.dumps(summary, indent=None if args.json else 2, ensure_ascii=False))
         if args.keep and summary['preview_ok']:
             print(f'Preview running at {summary["preview_url"]} — Ctrl-C to stop.', file=sys.stderr)

@@ -20,6 +20,7 @@ from core.builds import jobs as builds
 from core.builds.escalations import answer_escalation
 from core.builds.states import stage_durations
 from core.events import BuildEvent, DocumentationUpdated, Escalated, Healing, Sleeping, SnapshotUpdated, Waking
+from core.journey import change_requests as changes
 from core.journey import flow, gates, interview, onboarding, plans, projects
 from core.models import BuildJob, Tier, User
 from core.services import Services
@@ -49,9 +50,11 @@ async def run_demo(
     timeout: float = 600,
     daily_tokens: int | None = None,
     day_seconds: int = 5,
+    change: str | None = None,
 ) -> dict[str, Any]:
     """The founder flow and a build. `daily_tokens` puts the founder on a tier whose pacing day lasts
-    `day_seconds` with that many tokens a day, so the build sleeps and wakes on its own (BU-4, BU-5)."""
+    `day_seconds` with that many tokens a day, so the build sleeps and wakes on its own (BU-4, BU-5);
+    `change` then asks for that change and builds the next version (IT-2, IT-3)."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     await services.start()
@@ -72,7 +75,10 @@ async def run_demo(
         timings['total'] = round(time.perf_counter() - started, 3)
         # In a thread: the preview may be served through this very event loop (the sandbox's bridge).
         preview_ok = await asyncio.to_thread(_preview_answers, final.preview_url)
-        return {**_summary(services, user.id, project_id, final, shots, docs, timings, preview_ok), **holds}
+        summary = {**_summary(services, user.id, project_id, final, shots, docs, timings, preview_ok), **holds}
+        if change and final.state == 'READY':
+            summary['iteration'] = await _iterate(services, user, project_id, change, timeout)
+        return summary
     finally:
         await worker.stop(services)
 
@@ -117,6 +123,28 @@ async def founder_flow(
     if timings is not None:
         timings['founder_flow'] = round(time.perf_counter() - t0, 3)
     return user, project.id
+
+
+async def _iterate(services: Services, user: User, project_id: uuid.UUID, change: str, timeout: float) -> dict:
+    """Ask for `change` (answering any clarifying question plainly), confirm it, build the next version."""
+    async with services.sessions() as session:
+        talk = await changes.start_change(session, user=user, project_id=project_id, request=change)
+        for question in talk.questions[1:]:
+            await interview.save_answer(session, user=user, project_id=project_id, kind='change',
+                                        key=question['key'], text=f'Exactly as asked: {change}')  # fmt: skip
+        draft = await changes.draft_change(session, user=user, project_id=project_id)
+        job = await changes.confirm_change(session, user=user, project_id=project_id, artifact_id=draft.id,
+                                           queue=services.queue, events=services.events)  # fmt: skip
+    await _watch(services, user, job.id, timeout)
+    async with services.sessions() as session:
+        final = await session.get(BuildJob, job.id)
+    assert final is not None
+    log = final.summary.get('changelog') or {}
+    return {
+        'job_id': str(job.id), 'state': final.state, 'version': final.version_label,
+        'questions': [q['text'] for q in talk.questions[1:]], 'alignment': draft.content['alignment'],
+        'iteration': draft.note, 'changelog': {k: log.get(k) for k in ('summary', 'added', 'changed', 'removed')},
+    }  # fmt: skip
 
 
 async def _paced_founder(services: Services, daily_tokens: int, day_seconds: int) -> User:
