@@ -2,15 +2,22 @@
 followed live.
 
 The log speaks SQLAlchemy only; how a batch reaches a particular driver fastest is `core.db`'s business.
+A finished build's events may have moved to the blob store (`core.builds.archive`): reading them goes
+through the `archive` loader the log is given, and looks the same to every reader.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from bisect import bisect_right
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
@@ -41,6 +48,14 @@ _READ_EVENTS = (
 _INSERT = insert(_events)  # built once: core.db caches what it compiles per statement
 _NO_LIMIT = 2**62  # what both SQLite and Postgres take as "all" in a bound LIMIT
 _LAST_SEQ = select(_jobs.c.last_seq).where(_jobs.c.id == bindparam('job_id'))
+_ARCHIVE_KEY = select(_jobs.c.events_archive_key).where(_jobs.c.id == bindparam('job_id'))
+
+EventParts = tuple[int, datetime, str, dict[str, Any]]  # seq, at, type, payload: an event as stored
+ArchiveLoader = Callable[[str], Awaitable[bytes]]  # blob key → the stored bytes (BlobStore.get); KeyError when gone
+# A late joiner pages through an archive: the few being read stay decompressed (the newest one always, the
+# others while they fit; 100k events are about 24 MB of lines).
+ARCHIVES_CACHED = 4
+ARCHIVE_CACHE_BYTES = 64 * 1024 * 1024
 
 
 def build_topic(job_id: UUID) -> str:
@@ -57,13 +72,21 @@ class EventLog:
     """
 
     def __init__(
-        self, sessions: SessionFactory, notifier: Notifier, *, resync_timeout: float = 15.0, page_size: int = 500
+        self,
+        sessions: SessionFactory,
+        notifier: Notifier,
+        *,
+        resync_timeout: float = 15.0,
+        page_size: int = 500,
+        archive: ArchiveLoader | None = None,
     ) -> None:
         self._sessions = sessions
         self._engine = engine_of(sessions)
         self._notifier = notifier
         self._resync_timeout = resync_timeout  # safety net for a lost notification, not the mechanism
         self._page_size = page_size
+        self._load_archive = archive
+        self._archives: OrderedDict[str, _Archive] = OrderedDict()  # key → decompressed lines, newest last
 
     # ── writing ──
 
@@ -122,11 +145,50 @@ class EventLog:
     # ── reading ──
 
     async def read(self, job_id: UUID, after_seq: int = 0, limit: int | None = None) -> list[BuildEvent]:
-        """Events of a job with seq > after_seq, in order; unknown types come back as UnknownEvent."""
-        params = {'job_id': job_id, 'after_seq': after_seq, 'limit': _NO_LIMIT if limit is None else limit}
+        """Events of a job with seq > after_seq, in order; unknown types come back as UnknownEvent.
+
+        An archived build's events come from its archive, followed by any row written after it.
+        """
+        limit = _NO_LIMIT if limit is None else limit
+        params = {'job_id': job_id, 'after_seq': after_seq, 'limit': limit}
+        key = None
         async with self._engine.connect() as conn:
             rows = (await conn.execute(_READ_EVENTS, params)).all()
-        return [parse_event(job_id=job_id, seq=r.seq, at=r.at, type=r.type, payload=r.payload or {}) for r in rows]
+            # Seqs are gap-free: rows that continue right after after_seq leave nothing for an archive to hold,
+            # so a live build's reads cost no second query.
+            if not rows or rows[0].seq != after_seq + 1:
+                key = (await conn.execute(_ARCHIVE_KEY, {'job_id': job_id})).scalar_one_or_none()
+        events = [parse_event(job_id=job_id, seq=r.seq, at=r.at, type=r.type, payload=r.payload or {}) for r in rows]
+        if key is None:
+            return events
+        archived = (await self._archive(key)).events(job_id, after_seq, limit)
+        newest = archived[-1].seq if archived else after_seq
+        return (archived + [e for e in events if e.seq > newest])[:limit]
+
+    async def archived_lines(self, key: str) -> list[bytes]:
+        """The lines of the archive `key` (one event each), fetched afresh through the loader replay uses (not
+        cached): what archiving checks. Replay builds each event from its line with `archived_parts` and
+        `parse_event`."""
+        data = await self._fetch_archive(key)
+        return (await asyncio.to_thread(_Archive.load, data)).lines
+
+    async def _archive(self, key: str) -> _Archive:
+        cached = self._archives.get(key)
+        if cached is None:
+            cached = await asyncio.to_thread(_Archive.load, await self._fetch_archive(key))  # off the loop
+            self._archives[key] = cached
+            while len(self._archives) > 1 and (
+                len(self._archives) > ARCHIVES_CACHED
+                or sum(a.size for a in self._archives.values()) > ARCHIVE_CACHE_BYTES
+            ):
+                self._archives.popitem(last=False)
+        self._archives.move_to_end(key)
+        return cached
+
+    async def _fetch_archive(self, key: str) -> bytes:
+        if self._load_archive is None:
+            raise RuntimeError(f'events archived at {key}, and this event log was given no archive loader')
+        return await self._load_archive(key)
 
     async def last_seq(self, job_id: UUID) -> int:
         """The seq of the job's newest committed event (0 when none); LookupError for an unknown job."""
@@ -173,6 +235,57 @@ class EventLog:
                 batch = await self.read(job_id, after_seq=last, limit=self._page_size)
         finally:
             await asyncio.shield(listener.close())
+
+
+@dataclass(frozen=True)
+class _Archive:
+    """A build's archived events as its lines (gzip-compressed JSON Lines, one event each, in seq order);
+    a line is parsed only when it is read."""
+
+    lines: list[bytes]
+    seqs: list[int] | None  # None: the seqs run first_seq, first_seq + 1, … (always, as the log writes them)
+    first_seq: int
+    size: int  # bytes of the lines, for the cache's budget
+
+    @classmethod
+    def load(cls, data: bytes) -> _Archive:
+        text = gzip.decompress(data)
+        lines = [line for line in text.split(b'\n') if line]
+        if not lines:
+            return cls([], None, 1, 0)
+        first, last = _archived_seq(lines[0]), _archived_seq(lines[-1])
+        if last - first + 1 == len(lines):  # unique and ordered, so exactly first..last
+            return cls(lines, None, first, len(text))
+        return cls(lines, [_archived_seq(line) for line in lines], first, len(text))
+
+    def events(self, job_id: UUID, after_seq: int, limit: int) -> list[BuildEvent]:
+        if self.seqs is None:
+            start = min(max(after_seq - self.first_seq + 1, 0), len(self.lines))
+        else:
+            start = bisect_right(self.seqs, after_seq)
+        return [_archived_event(job_id, line) for line in self.lines[start : start + limit]]
+
+
+def _archived_seq(line: bytes) -> int:
+    return int(json.loads(line.decode('utf-8', 'surrogatepass'))['seq'])
+
+
+def archived_parts(line: bytes) -> EventParts:
+    """What one archive line stores (the inverse of `archive_line`)."""
+    part = json.loads(line.decode('utf-8', 'surrogatepass'))
+    return part['seq'], datetime.fromisoformat(part['at']), part['type'], part['payload'] or {}
+
+
+def _archived_event(job_id: UUID, line: bytes) -> BuildEvent:
+    seq, at, type, payload = archived_parts(line)
+    return parse_event(job_id=job_id, seq=seq, at=at, type=type, payload=payload)
+
+
+def archive_line(seq: int, at: datetime, type: str, payload: dict[str, Any] | None) -> bytes:
+    """One event as an archive stores it (a row's parts, as a wake-up's note carries them); the archive is
+    these lines in seq order, each followed by a newline, gzip-compressed."""
+    part = {'seq': seq, 'at': at.isoformat(), 'type': type, 'payload': payload or {}}
+    return json.dumps(part, ensure_ascii=False, separators=(',', ':')).encode('utf-8', 'surrogatepass')
 
 
 def _note(stored: Sequence[BuildEvent]) -> str:

@@ -199,6 +199,9 @@ class BuildJob(SQLModel, table=True):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     updated_at: datetime = Field(default_factory=utcnow)
+    # set once the events moved to the blob store (core.builds.archive); EventLog reads them from there
+    events_archive_key: str | None = Field(default=None, max_length=300)
+    preview_viewed_at: datetime | None = None  # the preview proxy's last view, written at most once a minute
 
 
 class BuildEventRow(SQLModel, table=True):

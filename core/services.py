@@ -107,8 +107,8 @@ def build_services(settings: Settings, *, worker_process: bool = False) -> Servi
         engine=engine,
         sessions=sessions,
         notifier=notifier,
-        events=EventLog(sessions, notifier),
-        blobs=_blobs(settings),
+        events=EventLog(sessions, notifier, archive=(blobs := _blobs(settings)).get),  # archived events: B-3
+        blobs=blobs,
         sandboxes=_sandboxes(settings),
         screenshotter=_screenshotter(settings),
         llm=_llm(settings),

@@ -3,11 +3,16 @@
 The owner's request (session cookie) is redirected to a capability URL carrying a signed token.
 Everything under it is served with `Content-Security-Policy: sandbox`, so the generated app runs in
 an opaque origin: it cannot read the founder's session or call the app's pages as them.
+
+Serving a running preview records that it was viewed (at most once a minute per job), so the idle-preview
+job (jobs/housekeeping.py) pauses only the previews nobody is looking at.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 import uuid
 
 import httpx
@@ -16,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from nicegui import app
 
 from core import accounts
-from core.builds.preview import preview_token, token_valid
+from core.builds.preview import mark_preview_viewed, preview_token, token_valid
 from core.models import BuildJob
 from core.services import Services
 
@@ -38,6 +43,8 @@ HOP_HEADERS = {
 ABSOLUTE_REF = re.compile(rb"""((?:href|src|action)\s*=\s*["'])/(?!/)""", re.IGNORECASE)
 CSS_URL = re.compile(rb"""(url\(\s*["']?)/(?!/)""", re.IGNORECASE)
 MAX_BODY = 20 * 1024 * 1024
+VIEW_MARK_EVERY_S = 60.0
+logger = logging.getLogger(__name__)
 
 NOT_FOUND = HTMLResponse('<h1>Not found</h1>', status_code=404)
 PAUSED_PAGE = (
@@ -52,6 +59,21 @@ def register(svc: Services) -> None:
     client = httpx.AsyncClient(timeout=30.0, follow_redirects=False)
     app.on_shutdown(client.aclose)
     secret = svc.settings.storage_secret()
+    marked: dict[uuid.UUID, float] = {}  # job → when this process last recorded a view (monotonic)
+
+    async def note_view(job: BuildJob) -> None:
+        now = time.monotonic()
+        last = marked.get(job.id)
+        if job.preview_state != 'running' or (last is not None and now - last < VIEW_MARK_EVERY_S):
+            return
+        if len(marked) > 10_000:  # forget what no longer throttles anything
+            for stale in [k for k, at in marked.items() if now - at >= VIEW_MARK_EVERY_S]:
+                del marked[stale]
+        marked[job.id] = now
+        try:
+            await mark_preview_viewed(svc.sessions, job.id)
+        except Exception:  # noqa: BLE001 — a missed view costs at most a pause; the preview must still load
+            logger.warning('could not record a view of the preview of build %s', job.id, exc_info=True)
 
     @app.api_route(
         '/preview/{job_id}/{path:path}',
@@ -66,6 +88,7 @@ def register(svc: Services) -> None:
             token, _, rest = path[2:].partition('/')
             if not token_valid(secret, job.id, token):
                 return NOT_FOUND
+            await note_view(job)
             return await _forward(client, job, rest, request, prefix=f'/preview/{job.id}/t/{token}/')
         async with svc.sessions() as session:
             user = await accounts.active_user(session, app.storage.user.get('user_id'))
