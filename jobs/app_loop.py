@@ -8,12 +8,14 @@ where the database engines, the notifier and the queue live.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from core.services import Services
 
 T = TypeVar('T')
+logger = logging.getLogger(__name__)
 _bound: tuple[Services, asyncio.AbstractEventLoop] | None = None
 
 
@@ -23,9 +25,12 @@ def bind(services: Services) -> None:
     _bound = (services, asyncio.get_running_loop())
 
 
-async def run(work: Callable[[Services], Awaitable[T]]) -> T:
-    """Run `work(services)` on the app's loop and wait for it from wherever this is awaited."""
-    assert _bound is not None, 'jobs.app_loop.bind() was not called'
+async def run(work: Callable[[Services], Awaitable[T]]) -> T | None:
+    """Run `work(services)` on the app's loop and wait for it from wherever this is awaited; None when the
+    app has already shut down (a job that fired during the shutdown has nothing left to act on)."""
+    if _bound is None or _bound[1].is_closed():
+        logger.info('scheduled job skipped: the app is not running')
+        return None
     services, loop = _bound
     if asyncio.get_running_loop() is loop:
         return await work(services)

@@ -13,7 +13,7 @@ from core.services import Services
 from jobs import app_loop, recovery
 
 
-async def requeue_stale_builds() -> int:
+async def requeue_stale_builds() -> int | None:
     """Builds whose worker stopped beating its heart go back to the queue and resume from their checkpoint."""
     return await app_loop.run(_requeue_stale)
 
@@ -25,7 +25,7 @@ async def _requeue_stale(services: Services) -> int:
     return len(requeued)
 
 
-async def archive_build_events() -> int:
+async def archive_build_events() -> int | None:
     """Events of builds that ended more than `event_hours` ago move to the blob store (B-3)."""
     return await app_loop.run(_archive_build_events)
 
@@ -38,7 +38,7 @@ async def _archive_build_events(services: Services) -> int:
     return len(archived)
 
 
-async def delete_expired_files() -> dict[str, int]:
+async def delete_expired_files() -> dict[str, int] | None:
     """Old screenshots, snapshots beyond the newest N, orphaned blobs and old workspaces go."""
     return await app_loop.run(_delete_expired_files)
 
@@ -47,7 +47,7 @@ async def _delete_expired_files(services: Services) -> dict[str, int]:
     return await apply_retention(services.sessions, services.blobs, services.sandboxes, await _retention(services))
 
 
-async def pause_unviewed_previews() -> int:
+async def pause_unviewed_previews() -> int | None:
     """Previews nobody has viewed for `preview_idle_minutes` stop their app; Resume restarts it (B-5)."""
     return await app_loop.run(_pause_unviewed_previews)
 

@@ -142,7 +142,7 @@ async def start(services: Services) -> Scheduler:
     return _current
 
 
-async def _plan_wakes_job() -> int:
+async def _plan_wakes_job() -> int | None:
     current = _current
     if current is None or not current.leading:
         return 0

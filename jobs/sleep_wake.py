@@ -27,7 +27,7 @@ async def sleeping_builds(services: Services) -> list[tuple[uuid.UUID, datetime]
         return [(job_id, wake_at) for job_id, wake_at in rows.all() if wake_at is not None]
 
 
-async def wake_build(job_id: str) -> bool:
+async def wake_build(job_id: str) -> bool | None:
     """The scheduled job: put a sleeping build back in the queue. Idempotent (woken twice, runs once)."""
     return await app_loop.run(lambda services: wake_now(services, uuid.UUID(job_id)))
 

@@ -15,21 +15,26 @@ logger = logging.getLogger(__name__)
 
 
 _schedulers: dict[int, scheduler.Scheduler] = {}
+_stopped: set[int] = set()  # services whose stop came first: a start still under way must not run on
 
 
 async def start(services: Services) -> None:
     """Recover interrupted builds, start executing queued ones, and take part in electing the scheduler."""
+    _stopped.discard(id(services))
     _wait_for_children_on_the_loop()
     services.queue.bind(claim=partial(runner.claim, services), run=partial(runner.run_build, services))
     sole_executor = services.settings.WORKERS == 'inprocess'
     await recovery.requeue_stale_builds(services, sole_executor=sole_executor)
     if sole_executor:
         await recovery.mark_previews_paused(services)
+    if id(services) in _stopped:  # the app shut down while this start awaited (NiceGUI runs it as a task)
+        return
     await services.queue.start()
     _schedulers[id(services)] = await scheduler.start(services)
 
 
 async def stop(services: Services) -> None:
+    _stopped.add(id(services))
     running = _schedulers.pop(id(services), None)
     if running is not None:
         await running.stop()
