@@ -106,12 +106,12 @@ class Scheduler:
 
     async def _take_over(self) -> None:
         await self._on_thread(self.aps.resume if self.aps.running else self.aps.start)
-        self.leading = True
         await self._on_thread(self.aps.add_job, _plan_wakes_job, 'interval', seconds=PLAN_EVERY_S,
                               id='plan-wakes', replace_existing=True)  # fmt: skip
         for name, job, seconds in housekeeping.JOBS:
             await self._on_thread(self.aps.add_job, job, 'interval', seconds=seconds, id=name, replace_existing=True)
         planned = await self.plan_wakes()
+        self.leading = True  # once every job is planned: what reads it may rely on them
         logger.info('scheduler: leading (%s); %d wake-up(s) planned', self.services.leader.name, planned)
 
     async def _follow_sleeps(self, listener) -> None:  # type: ignore[no-untyped-def]
