@@ -173,11 +173,12 @@ class BuildJob(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     project_id: uuid.UUID = Field(foreign_key='projects.id', index=True)
     user_id: uuid.UUID = Field(foreign_key='users.id', index=True)
-    kind: str = Field(default='initial', max_length=20)  # initial | iteration | retry
+    kind: str = Field(default='initial', max_length=20)  # initial | iteration | retry | restore
     state: str = Field(default='QUEUED', max_length=20, index=True)
     priority: int = 0
     retry_of: uuid.UUID | None = None
     change_request_id: uuid.UUID | None = None
+    restore_of: uuid.UUID | None = None  # kind 'restore': the READY build whose files become the next version
     plan_id: uuid.UUID | None = None
     version_number: int | None = None  # N of v0.N, set when READY
     version_label: str | None = Field(default=None, max_length=20)

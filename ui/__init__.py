@@ -8,8 +8,8 @@ from core.services import Services
 def register_pages(svc: Services) -> None:
     from nicegui import app
 
-    from ui import auth, blob_routes, http, preview_proxy, quiet_gc, tailwind_quiet
-    from ui.pages import admin, brief, build, dashboard, interview, new_project, plan, project
+    from ui import auth, blob_routes, export_routes, http, preview_proxy, quiet_gc, tailwind_quiet
+    from ui.pages import admin, brief, build, change, dashboard, interview, new_project, plan, project, versions
 
     app.state.services = svc  # tests that run main.py reach the live Services through here
     http.register(svc)
@@ -17,4 +17,6 @@ def register_pages(svc: Services) -> None:
     tailwind_quiet.install()
     modules = (blob_routes, preview_proxy, auth, dashboard, new_project, project, interview, brief, plan, build, admin)
     for module in modules:  # /projects/new before /projects/{project_id}
+        module.register(svc)
+    for module in (export_routes, change, versions):  # IT-2, IT-5: change requests, versions and downloads
         module.register(svc)

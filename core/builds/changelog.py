@@ -36,6 +36,20 @@ def files_in_archive(archive: bytes) -> dict[str, str]:
     return files
 
 
+def raw_files_in_archive(archive: bytes) -> dict[str, bytes]:
+    """Every file of a snapshot as stored (binary ones included, no size cap), the same paths as the workspace's
+    files that a changelog compares (`files_in_sandbox`); sorted by path."""
+    files: dict[str, bytes] = {}
+    with tarfile.open(fileobj=io.BytesIO(archive), mode='r:gz') as tar:
+        for member in tar.getmembers():
+            name = member.name.removeprefix('./')
+            if member.isfile() and _kept(name):
+                data = tar.extractfile(member)
+                if data is not None:
+                    files[name] = data.read()
+    return dict(sorted(files.items()))
+
+
 async def files_in_sandbox(sandbox: Sandbox) -> dict[str, str]:
     files: dict[str, str] = {}
     for path in await sandbox.list_files('.'):

@@ -8,15 +8,16 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.admin_settings import builds_enabled
-from core.builds.states import HOLDS, RUNNING, TERMINAL, BuildState, transition
+from core.builds.states import HOLDS, RUNNING, TERMINAL, BuildState, IllegalTransition, transition
 from core.errors import Conflict, NotFound
 from core.event_log import EventLog
 from core.journey import timeline
 from core.journey.projects import advance_stage, load_project
-from core.models import BuildJob, Project, Tier, User, utcnow
+from core.models import BuildJob, Escalation, Project, Tier, User, utcnow
 from core.ports import JobQueue
 
 KILL_SWITCH_MESSAGE = 'Autonomous builds are switched off by your administrator right now. Try again later.'
+CANCELLED_REASON = 'Cancelled by the founder'
 
 
 def cancel_topic(job_id: uuid.UUID) -> str:
@@ -67,6 +68,7 @@ async def start_build(
     kind: str = 'initial',
     retry_of: uuid.UUID | None = None,
     change_request_id: uuid.UUID | None = None,
+    restore_of: uuid.UUID | None = None,
 ) -> BuildJob:
     """Queue a build of the project with its selected plan; refuses with a clear reason when it can't."""
     project = await _owned_project(session, user, project_id, active=True)
@@ -79,12 +81,14 @@ async def start_build(
         retry_of=retry_of,
         plan_id=project.selected_plan_id,
         change_request_id=change_request_id,
+        restore_of=restore_of,
         priority=tier.priority if tier else 0,
     )
     session.add(job)
     advance_stage(project, 'building')
     project.updated_at = utcnow()
-    label = {'initial': 'Build started', 'retry': 'Build retried', 'iteration': 'Iteration build started'}[kind]
+    label = {'initial': 'Build started', 'retry': 'Build retried', 'iteration': 'Iteration build started',
+             'restore': 'Restore build started'}[kind]  # fmt: skip
     await session.flush()
     timeline.record(session, project_id=project.id, kind='build.started', title=label, job_id=job.id)
     await session.commit()
@@ -110,7 +114,8 @@ async def _check_can_build(session: AsyncSession, project: Project, kind: str) -
 
 
 async def request_cancel(session: AsyncSession, *, user: User, job_id: uuid.UUID | str, events: EventLog) -> BuildJob:
-    """Queued, resting or waiting builds end at once; a running one is stopped by its runner (pushed, not polled)."""
+    """Queued, resting or waiting builds end at once (a waiting one's question is closed, a resting one's wake-up
+    dropped); a running one is stopped by its runner (pushed, not polled)."""
     job = await get_build(session, user=user, job_id=job_id)
     state = BuildState(job.state)
     if state in TERMINAL:
@@ -120,8 +125,24 @@ async def request_cancel(session: AsyncSession, *, user: User, job_id: uuid.UUID
         await session.commit()
         await events.announce(cancel_topic(job.id))  # the runner stops at once, in whichever process it runs
         return job
+    # Queued, resting or waiting for the founder's decision: no agent runs it, so it ends here and now.
     await session.commit()  # release our read before the transition takes the row lock
-    return await transition(events, job.id, BuildState.CANCELLED, reason='Cancelled by the founder')
+    fields = {'wake_at': None} if state == BuildState.SLEEPING else {}
+    try:
+        cancelled = await transition(events, job.id, BuildState.CANCELLED, reason=CANCELLED_REASON, **fields)
+    except IllegalTransition:  # it finished in the meantime (a claim, a wake-up or an answer can still be cancelled)
+        raise Conflict('This build has already finished.') from None
+    if state == BuildState.NEEDS_INPUT:
+        await _close_questions(session, job.id)
+    return cancelled
+
+
+async def _close_questions(session: AsyncSession, job_id: uuid.UUID) -> None:
+    """The question the build was waiting on is settled by the cancel: nothing is left open for it."""
+    waiting = await session.exec(select(Escalation).where(Escalation.job_id == job_id, Escalation.status == 'open'))
+    for question in waiting.all():
+        question.status, question.decision, question.resolved_at = 'resolved', CANCELLED_REASON, utcnow()
+    await session.commit()
 
 
 async def retry_build(
@@ -145,6 +166,7 @@ async def retry_build(
         kind='retry',
         retry_of=job.id,
         change_request_id=job.change_request_id,
+        restore_of=job.restore_of,  # a retried restore still brings back that version
     )
 
 

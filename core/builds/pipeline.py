@@ -27,8 +27,9 @@ from core.builds.holds import HoldContext, done_today_sentence, put_to_sleep, sp
 from core.builds.jobs import cancel_topic
 from core.builds.logs import LogBuffer, Redactor
 from core.builds.pacer import BuildPacer
+from core.builds.readiness import record_readiness
 from core.builds.screenshots import capture_and_publish
-from core.builds.snapshots import restore_latest, save_snapshot
+from core.builds.snapshots import restore_latest, restore_version, save_snapshot
 from core.builds.states import BuildState, transition
 from core.builds.verify import home_page_problem
 from core.builds.versions import assign_version
@@ -129,11 +130,14 @@ class BuildRun:
     async def _stages(self) -> str:
         await self._enter(BuildState.SCAFFOLD)
         system = await self._scaffold()
+        code = self.job.restore_of is None  # a restored version is installed and checked as it is, not coded
         while True:  # the fix loop: a failed install or check goes back to the agent with what failed
-            await self._enter(BuildState.CODE)
-            outcome = await self._code(system)
-            if outcome.status != 'done':
-                return await self._end_early(outcome)
+            if code:
+                await self._enter(BuildState.CODE)
+                outcome = await self._code(system)
+                if outcome.status != 'done':
+                    return await self._end_early(outcome)
+            code = True
             await self._enter(BuildState.DEPS)
             failure = await self._install()
             if failure is None:
@@ -162,7 +166,9 @@ class BuildRun:
                 break
         if self.sandbox is None:
             self.sandbox = await self.deps.sandboxes.create(key=str(self.job.id))
-            if saved or self.job.kind != 'initial':  # a lost sandbox or a retry: bring back the files
+            if self.job.restore_of and not saved:  # a restore starts from that version's files
+                await self._restore_version(self.job.restore_of)
+            elif saved or self.job.kind != 'initial':  # a lost sandbox or a retry: bring back the files
                 restored = await restore_latest(
                     sandbox=self.sandbox,
                     blobs=self.deps.blobs,
@@ -183,6 +189,15 @@ class BuildRun:
             self.job.model = job.model
             system = await system_prompt_for(session, job)
         return system
+
+    async def _restore_version(self, job_id: uuid.UUID) -> None:
+        assert self.sandbox is not None
+        restored = await restore_version(sandbox=self.sandbox, blobs=self.deps.blobs, sessions=self.deps.sessions,
+                                         job_id=job_id)  # fmt: skip
+        if restored is None:
+            raise BuildFailure('The files of that version are no longer stored, so it cannot be restored.')
+        saved = f'{restored.created_at:%Y-%m-%d %H:%M} UTC'
+        await self.logs.write(f'Restored the files of the version you chose (saved {saved}) into a fresh workspace.\n')
 
     async def _code(self, system: str) -> AgentOutcome:
         assert self.sandbox is not None
@@ -257,6 +272,8 @@ class BuildRun:
             version = await assign_version(session, job)
             job.summary = summary = await self._summary()
         changes = await self._changelog(version)
+        # IT-4: this version's deploy readiness report, stored before the founder is told; never fails the build
+        await record_readiness(self.deps.sessions, self.sandbox, project_id=self.job.project_id, build_version=version)
         # The terminal transition also appends build.done (with the version) in the same write.
         self.job = await transition(
             self.events,

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Sequence
 
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import SessionFactory, transaction
 from core.models import BlobRecord, ProjectSnapshot, utcnow
@@ -152,6 +153,32 @@ async def restore_latest(
         await sandbox.restore(data)
         return snapshot
     return None
+
+
+async def ready_snapshot(session: AsyncSession, job_id: uuid.UUID) -> ProjectSnapshot | None:
+    """The READY snapshot of a build: that version's files (kept for good, unlike working snapshots)."""
+    query = select(ProjectSnapshot).where(ProjectSnapshot.job_id == job_id, ProjectSnapshot.reason == 'ready')
+    return (await session.exec(query.order_by(col(ProjectSnapshot.created_at).desc()).limit(1))).first()
+
+
+async def restore_version(
+    *, sandbox: Sandbox, blobs: BlobStore, sessions: SessionFactory, job_id: uuid.UUID
+) -> ProjectSnapshot | None:
+    """Restore the files of the version built by `job_id` (its READY snapshot) into a (fresh) sandbox.
+
+    None when that version's snapshot or its blob is gone; an error from the sandbox propagates.
+    """
+    async with sessions() as session:
+        snapshot = await ready_snapshot(session, job_id)
+    if snapshot is None:
+        return None
+    try:
+        data = await blobs.get(snapshot.blob_key)
+    except KeyError:
+        log.warning('the READY snapshot %s of build %s is missing', snapshot.blob_key, job_id)
+        return None
+    await sandbox.restore(data)
+    return snapshot
 
 
 async def _quiet_delete(blobs: BlobStore, key: str) -> None:

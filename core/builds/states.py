@@ -50,7 +50,7 @@ ALLOWED: dict[BuildState, frozenset[BuildState]] = {
     S.QUEUED: frozenset({S.STARTING, S.CANCELLED, S.FAILED, S.BUDGET_EXCEEDED}),
     # A resumed job (woken, answered, re-delivered) restarts at the stage its checkpoint is in.
     S.STARTING: frozenset({S.SCAFFOLD, S.CODE, S.DEPS, S.CHECKS} | _FROM_RUNNING),
-    S.SCAFFOLD: frozenset({S.CODE} | _FROM_RUNNING),
+    S.SCAFFOLD: frozenset({S.CODE, S.DEPS} | _FROM_RUNNING),  # DEPS: a restored version is installed as it is
     S.CODE: frozenset({S.DEPS} | _FROM_RUNNING),
     S.DEPS: frozenset({S.CHECKS, S.CODE} | _FROM_RUNNING),  # CODE: the install failed, fix the manifest
     S.CHECKS: frozenset({S.READY, S.CODE} | _FROM_RUNNING),  # CODE: the fix loop

@@ -114,8 +114,7 @@ async def draft_change(session: AsyncSession, *, user: User, project_id: uuid.UU
         raise NotFound('That change request')
     number, limit = await iteration_count(session, user=user, project_id=project.id)
     if number > limit:
-        raise Conflict(f'You have used all {limit} iterations your plan allows for this project. Ship this version, '
-                       'or ask an administrator for a plan with more iterations.')  # fmt: skip
+        raise Conflict(limit_reached(limit))
     brief = await latest(session, project_id=project.id, kind='idea_brief')
     content = _content(row, brief.content if brief else {}, await _built_version(session, project.id), number, limit)
     artifact = Artifact(project_id=project.id, kind='change_request', content=content,
@@ -154,6 +153,12 @@ async def confirm_change(
     advance_stage(project, 'iterating')
     return await start_build(session, user=user, project_id=project.id, queue=queue, events=events,
                              kind='iteration', change_request_id=artifact.id)  # fmt: skip
+
+
+def limit_reached(limit: int) -> str:
+    """Why no more change can be asked for, and what to do instead."""
+    return (f'You have used all {limit} iterations your plan allows for this project. Ship this version, '
+            'or ask an administrator for a plan with more iterations.')  # fmt: skip
 
 
 async def iteration_count(session: AsyncSession, *, user: User, project_id: uuid.UUID) -> tuple[int, int]:

@@ -12,7 +12,7 @@ MVP completion percent, from the journey stage and the latest build:
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func
@@ -46,6 +46,8 @@ AGENT_STATE = {
     'CANCELLED': 'Idle',
 }
 DONE_STAGES = ('mvp_built', 'iterating', 'shipped')
+# A pending decision besides the gates (their types): the latest build stopped to ask the founder (AG-8).
+BUILD_DECISION = 'build_input'
 
 
 class ArtifactRef(BaseModel):
@@ -62,12 +64,13 @@ class ProjectSummary(BaseModel):
     stage_label: str
     parked: bool = False
     artifacts: list[ArtifactRef] = Field(default_factory=list)
-    pending_decisions: list[str] = Field(default_factory=list)
+    pending_decisions: list[str] = Field(default_factory=list)  # gate types, then BUILD_DECISION
     risk_flags: list[str] = Field(default_factory=list)
     product_version: str | None = None
     mvp_completion_percent: int = 0
     latest_build_state: str | None = None
     agent_state: str = 'Idle'
+    readiness: Literal['green', 'yellow', 'red'] | None = None  # IT-4: the newest deploy readiness verdict
 
 
 def completion_percent(stage: str, *, plan_chosen: bool, build_state: str | None, has_ready: bool) -> int:
@@ -119,6 +122,26 @@ async def _brief_risks(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid
     return {pid: [str(r) for r in (content or {}).get('risks') or []] for pid, content in rows.all()}
 
 
+async def _readiness(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """The verdict of each project's newest deploy readiness report (IT-4)."""
+    newest = (
+        select(Artifact.project_id, func.max(Artifact.version).label('v'))
+        .where(col(Artifact.project_id).in_(ids), Artifact.kind == 'deploy_report')
+        .group_by(col(Artifact.project_id))
+        .subquery()
+    )
+    rows = await session.exec(
+        select(Artifact.project_id, Artifact.content).join(
+            newest,
+            (col(Artifact.project_id) == newest.c.project_id)
+            & (col(Artifact.version) == newest.c.v)
+            & (col(Artifact.kind) == 'deploy_report'),
+        )
+    )
+    verdicts = {pid: (content or {}).get('verdict') for pid, content in rows.all()}
+    return {pid: v for pid, v in verdicts.items() if v in ('green', 'yellow', 'red')}
+
+
 async def _pending(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
     rows = await session.exec(
         select(DecisionGate.project_id, DecisionGate.gate_type)
@@ -164,7 +187,9 @@ async def dashboard(session: AsyncSession, *, user: User) -> list[ProjectSummary
     pending = await _pending(session, ids)
     latest = await _latest_builds(session, ids, ready_only=False)
     ready = await _latest_builds(session, ids, ready_only=True)
-    return [_summary(p, artifacts, risks, pending, latest, ready) for p in projects]
+    verdicts = await _readiness(session, ids)
+    summaries = [_summary(p, artifacts, risks, pending, latest, ready) for p in projects]
+    return [s.model_copy(update={'readiness': verdicts.get(s.id)}) for s in summaries]
 
 
 def _summary(p: Project, artifacts: dict, risks: dict, pending: dict, latest: dict, ready: dict) -> ProjectSummary:  # type: ignore[type-arg]
@@ -181,7 +206,7 @@ def _summary(p: Project, artifacts: dict, risks: dict, pending: dict, latest: di
         stage_label=STAGE_LABELS.get(p.stage, p.stage.replace('_', ' ').capitalize()),
         parked=p.parked,
         artifacts=artifacts.get(p.id, []),
-        pending_decisions=pending.get(p.id, []),
+        pending_decisions=[*pending.get(p.id, []), *([BUILD_DECISION] if state == 'NEEDS_INPUT' else [])],
         risk_flags=flags,
         product_version=ready.get(p.id, (None, None))[1],
         mvp_completion_percent=completion_percent(

@@ -1,9 +1,9 @@
 """The journey's sequence (J-4 → J-6): a brief opens Gate 1; the decision there leads to plans, a new brief or
 a parked project; unparking at the direction stage opens Gate 1 again.
 
-The steps live in `brief`, `gates` and `plans`; this module is the one place that strings them together, so
-imports among the journey modules go one way only: flow → gates, plans → brief → interview → projects → timeline
-(gates → projects too), and nothing imports flow but the app layers.
+The steps live in `brief`, `gates`, `gate2` and `plans`; this module is the one place that strings them together,
+so imports among the journey modules go one way only: flow → gate2 → gates, plans → brief → interview → projects →
+timeline (gates → projects too), and nothing imports flow but the app layers.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import cast
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.errors import ModelUnavailable
-from core.journey import brief, gates, plans, timeline
+from core.journey import brief, gate2, gates, plans, timeline
 from core.journey.brief import BriefMode
 from core.journey.projects import advance_stage, load_project, require_active_user, stage_index
 from core.journey.structured import BriefOutput, PlansOutput
@@ -53,10 +53,12 @@ async def decide_gate(
 
     direction: proceed → stage 'plan' (and plans are generated when `llm` is given);
     narrow / pivot → a new brief version written with the reason as guidance, Gate 1 re-opened;
-    park → the project is parked. solidification: iterate / ship / park are recorded.
-    A reason is required for everything but proceed. An already-decided gate → Conflict.
+    park → the project is parked. solidification (Gate 2): `core.journey.gate2.decide_gate2`.
+    A reason is required for everything but proceed (and iterate). An already-decided gate → Conflict.
     """
     gate, project = await gates.owned_gate(session, user, gate_id)
+    if gate.gate_type == gate2.GATE_TYPE:
+        return await gate2.decide_gate2(session, user=user, gate_id=gate_id, decision=decision, reason=reason)
     decision, reason = (decision or '').strip().lower(), (reason or '').strip()
     gates.check_decision(gate, project, user, decision, reason)
     try:

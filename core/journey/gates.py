@@ -29,6 +29,7 @@ DECISIONS: dict[str, tuple[str, ...]] = {
 }
 GATE_LABELS = {'direction': 'Gate 1 — direction', 'solidification': 'Gate 2 — solidification'}
 ALREADY_DECIDED = 'This decision has already been made.'
+NO_REASON_NEEDED = ('proceed', 'iterate')  # going on as planned needs no explanation; anything else does
 
 
 def pending_key(project_id: uuid.UUID, gate_type: str) -> str:
@@ -115,7 +116,7 @@ def check_decision(gate: DecisionGate, project: Project, user: User, decision: s
     allowed = DECISIONS.get(gate.gate_type, ())
     if decision not in allowed:
         raise InvalidInput(f'Choose one of: {", ".join(allowed)}.')
-    if decision != 'proceed' and not reason:
+    if decision not in NO_REASON_NEEDED and not reason:
         raise InvalidInput(f'Tell us why you chose to {decision} — a sentence is enough.')
 
 

@@ -29,6 +29,8 @@ KINDS = (
     'build.failed',
     'mvp.built',
     'change.requested',
+    'project.shipped',
+    'version.restored',
 )
 
 

@@ -90,6 +90,18 @@ FEED_CSS = """
 """
 
 
+def healing_sentence(event: Healing) -> str:
+    """What went wrong and what the agent does instead, in plain words (the signature is for the platform)."""
+    attempt = f'(attempt {event.attempt} of {event.max_attempts})'
+    problem = event.problem.strip()
+    if not problem:  # an event written before problems were put in plain words
+        return f'Noticed a problem — fixing it automatically {attempt}'
+    if not problem.endswith(('.', '!', '?')):
+        problem += '.'
+    instead = event.next_step.strip().rstrip('.') or "I'm trying a different approach"
+    return f'Something went wrong: {problem} {instead} {attempt}.'
+
+
 def _clip(text: str) -> str:
     return text if len(text) <= DETAIL_CHARS else text[:DETAIL_CHARS] + ' …'
 
@@ -178,8 +190,8 @@ class ActivityFeed(SeqGuard, ui.card):
                 return 'help_outline', f'I need your input: {problem}'
             case Resumed():
                 return 'play_circle', 'Thanks — continuing with your decision'
-            case Healing(attempt=attempt, max_attempts=most):
-                return 'healing', f'Noticed a problem — fixing it automatically (attempt {attempt} of {most})'
+            case Healing():
+                return 'healing', healing_sentence(event)
             case BuildDone(state='READY', version=version):
                 return 'celebration', f'All done: {version} is ready' if version else 'All done: your app is ready'
         return None

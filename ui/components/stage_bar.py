@@ -6,7 +6,7 @@ from datetime import datetime
 
 from nicegui import ui
 
-from core.events import BuildDone, BuildEvent, Healing, StageChanged
+from core.events import BuildDone, BuildEvent, Healing, Resumed, StageChanged, Waking
 from ui.components.clock import LiveClock, Pulse
 from ui.live import SeqGuard
 
@@ -32,7 +32,8 @@ STATUS = {
 
 
 class StageBar(SeqGuard, ui.card):
-    """Five named stages; the current one blinks. Follows `build.stage.changed`, `agent.healing`, `build.done`."""
+    """Five named stages; the current one blinks. Follows `build.stage.changed`, `agent.healing` (shown until the
+    stage changes or the build resumes), `agent.resumed`, `agent.waking` and `build.done`."""
 
     def __init__(
         self,
@@ -73,6 +74,9 @@ class StageBar(SeqGuard, ui.card):
         elif isinstance(event, Healing):
             self.healing.set_text(f'Auto-fixing (attempt {event.attempt} of {event.max_attempts})')
             self.healing.set_visibility(True)
+        elif isinstance(event, Resumed | Waking):
+            self.healing.set_visibility(False)  # back to work after a decision or a rest: a fresh round
+            return
         elif isinstance(event, BuildDone):
             self._enter(event.state, event.at)
         else:

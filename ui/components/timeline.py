@@ -24,6 +24,8 @@ ICONS = {
     'build.failed': 'error',
     'mvp.built': 'emoji_events',
     'change.requested': 'change_circle',
+    'project.shipped': 'sailing',
+    'version.restored': 'restore',
 }
 
 

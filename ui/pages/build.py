@@ -10,7 +10,9 @@ from __future__ import annotations
 from nicegui import background_tasks, ui
 
 from core.builds import jobs
+from core.builds.escalations import STOP, answer_escalation
 from core.builds.preview import preview_path, resume_preview
+from core.builds.states import IllegalTransition
 from core.errors import CofounderError, NotFound
 from core.events import BuildDone, BuildEvent, StageChanged
 from core.models import BuildJob, Project, User
@@ -21,6 +23,7 @@ from ui.components.agent_card import AgentCard
 from ui.components.budget_meter import BudgetMeter
 from ui.components.build_result import failure_card, ready_summary
 from ui.components.docs_panel import DocsPanel
+from ui.components.gate2_card import Gate2Slot
 from ui.components.kanban import Kanban
 from ui.components.preview import PreviewPane
 from ui.components.snapshot import LiveSnapshot
@@ -97,7 +100,11 @@ class BuildView:
         with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-4 gap-4 items-start'):
             with ui.column().classes('w-full gap-4'):
                 self.agent = AgentCard(
-                    state=job.state, started_at=job.started_at, wake_at=job.wake_at, error=job.error_summary
+                    state=job.state,
+                    started_at=job.started_at,
+                    wake_at=job.wake_at,
+                    error=job.error_summary,
+                    answer=self._answer,
                 )
                 # Until the build starts its model is not fixed yet (BU-7): the default is what it will most likely get.
                 self.budget = BudgetMeter(
@@ -151,6 +158,7 @@ class BuildView:
             if job.state == 'READY':
                 ready_summary(job)
                 PreviewPane(src=preview_path(job), running=job.preview_state == 'running', resume=self._resume)
+                Gate2Slot(self.svc, self.user, self.project, job)  # IT-1: seen running → iterate / ship / park
             else:
                 failure_card(job, retry=self._retry)
         if not self.history.is_deleted and self.live_box.parent_slot.parent is self.history:
@@ -167,11 +175,43 @@ class BuildView:
         self.cancel_dialog.close()
         try:
             async with self.svc.sessions() as session:
-                await jobs.request_cancel(session, user=self.user, job_id=self.job.id, events=self.svc.events)
+                job = await jobs.request_cancel(session, user=self.user, job_id=self.job.id, events=self.svc.events)
         except CofounderError as problem:
             ui.notify(str(problem), type='warning')
             return
-        ui.notify('Cancelling: the agent stops after its current step.')
+        if job.state == 'CANCELLED':  # it was waiting (queued, resting, asking): nothing to stop
+            ui.notify('Build cancelled.')
+        else:
+            ui.notify('Cancelling: the agent stops after its current step.')
+
+    async def _answer(self, choice: str) -> bool:
+        """The founder's decision on the agent's question (AG-8): stored, given to the agent, the build resumed."""
+        # The card draws itself again when the build resumes (an event that may come before this returns), and
+        # the button that called this goes with it: notify through the page's client, not the button's slot.
+        client = ui.context.client
+        try:
+            async with self.svc.sessions() as session:
+                await answer_escalation(
+                    session,
+                    user=self.user,
+                    job_id=self.job.id,
+                    choice=choice,
+                    queue=self.svc.queue,
+                    events=self.svc.events,
+                    sessions=self.svc.sessions,
+                )
+        except (CofounderError, IllegalTransition) as problem:  # IllegalTransition: cancelled at the same moment
+            with client:
+                ui.notify(
+                    str(problem) if isinstance(problem, CofounderError) else 'This build is not waiting any more.',
+                    type='warning',
+                )
+            return False
+        with client:
+            ui.notify(
+                'Stopping the build, as you decided.' if choice == STOP else 'Thanks — back to work with your decision.'
+            )
+        return True
 
     async def _retry(self) -> None:
         try:

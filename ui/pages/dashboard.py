@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from core.journey.dashboard import ProjectSummary, dashboard
+from core.journey.dashboard import BUILD_DECISION, ProjectSummary, dashboard
 from core.journey.gates import GATE_LABELS
 from core.models import User
 from core.services import Services
 from core.spending import SpendReport, spend_report
 from ui import auth, theme
 from ui.components.journey_steps import next_step
+from ui.components.readiness import traffic_light
 from ui.components.spend_chart import SpendChart
 from ui.pages.project import BUILD_LABELS
 
-ARTIFACT_LABELS = {'idea_brief': 'Idea Brief', 'mvp_scope': 'MVP scope'}
+ARTIFACT_LABELS = {'idea_brief': 'Idea Brief', 'mvp_scope': 'MVP scope', 'deploy_report': 'Deploy readiness'}
 
 
 def register(svc: Services) -> None:
@@ -60,6 +61,21 @@ def _chip(text: str, *, colour: str = 'slate', marker: str | None = None, limit:
         label.tooltip(text)
 
 
+def _build_decision(path: str) -> None:
+    """The build is waiting for the founder: straight to the question on the build page."""
+    with (
+        ui.link(target=path)
+        .classes(
+            'flex items-center gap-1 text-xs px-2 py-0.5 rounded-full no-underline bg-amber-100 text-amber-900 '
+            'hover:bg-amber-200 dark:bg-amber-900 dark:text-amber-100'
+        )
+        .props('onclick="event.stopPropagation()"')
+        .mark('pending-decision', 'build-decision')
+    ):
+        ui.icon('help', size='14px')
+        ui.label('The agent needs your decision')
+
+
 def _shorten(text: str, limit: int) -> str:
     """Cut at a word boundary with an ellipsis, so a chip never ends mid-word."""
     if len(text) <= limit:
@@ -92,14 +108,19 @@ def project_card(s: ProjectSummary) -> None:
         with ui.row().classes('gap-1 flex-wrap'):
             for ref in s.artifacts:
                 _chip(f'{ARTIFACT_LABELS.get(ref.kind, ref.kind)} v{ref.version}', marker='artifact')
-            for gate_type in s.pending_decisions:
-                _chip(f'Decide: {GATE_LABELS.get(gate_type, gate_type)}', colour='indigo', marker='pending-decision')
+            for kind in s.pending_decisions:
+                if kind == BUILD_DECISION:
+                    _build_decision(f'{target}/build')
+                else:
+                    _chip(f'Decide: {GATE_LABELS.get(kind, kind)}', colour='indigo', marker='pending-decision')
             for flag in s.risk_flags[:3]:
                 _chip(flag, colour='rose', marker='risk-flag', limit=60)
         with ui.row().classes('w-full items-center justify-between text-sm text-slate-500'):
             build = BUILD_LABELS.get(s.latest_build_state or '', 'No build yet')
             ui.label(f'Build: {build}').mark('build-state')
             ui.label(f'Agent: {s.agent_state}').mark('agent-state')
+        if s.readiness:  # IT-4: the newest deploy readiness verdict
+            traffic_light(s.readiness, compact=True)
         if not s.parked:
             step = next_step(s.stage, plan_chosen=s.mvp_completion_percent >= 60)
             ui.link(f'{step.label} →', f'{target}{step.path}').classes('text-sm').props(

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from nicegui import ui
 
-from core.builds import jobs
+from core.builds import jobs, readiness
 from core.errors import CofounderError, ModelUnavailable
 from core.journey import brief, flow, gates, projects
 from core.journey.gates import GATE_LABELS
@@ -22,8 +22,10 @@ from core.services import Services
 from core.spending import SpendReport, spend_report
 from ui import auth, theme
 from ui.components.journey_steps import JourneySteps, journey_steps, next_step
+from ui.components.readiness import readiness_section
 from ui.components.spend_chart import SpendChart
 from ui.components.timeline import timeline_list
+from ui.components.versions import iteration_section, load_iteration
 
 BUILD_LABELS = {
     'QUEUED': 'Waiting to start',
@@ -154,7 +156,8 @@ def _decisions(project: Project, pending: list[Any]) -> None:
         if not pending:
             ui.label('None right now.').classes('text-slate-500')
         for gate in pending:
-            ui.link(GATE_LABELS.get(gate.gate_type, gate.gate_type), f'/projects/{project.id}/brief').mark(
+            where = '/build' if gate.gate_type == 'solidification' else '/brief'  # Gate 2 sits under the version
+            ui.link(GATE_LABELS.get(gate.gate_type, gate.gate_type), f'/projects/{project.id}{where}').mark(
                 'pending-decision'
             )
 
@@ -177,6 +180,7 @@ def _spending(report: SpendReport) -> None:
 
 async def _load(svc: Services, user: User, project: Project) -> dict[str, Any]:
     async with svc.sessions() as session:
+        iteration = await load_iteration(session, user, project)  # first: it may offer Gate 2
         all_gates = await gates.list_gates(session, user=user, project_id=project.id)
         builds = await jobs.list_builds(session, user=user, project_id=project.id)
         return {
@@ -187,6 +191,8 @@ async def _load(svc: Services, user: User, project: Project) -> dict[str, Any]:
             'version': next((b.version_label for b in builds if b.state == 'READY' and b.version_label), None),
             'events': await projects.list_timeline(session, user=user, project_id=project.id),
             'spend': await spend_report(session, user, project_id=project.id),
+            'iteration': iteration,
+            'readiness': await readiness.latest_report(session, user=user, project_id=project.id),
         }
 
 
@@ -209,6 +215,8 @@ def _project_body(svc: Services, user: User, project: Project, data: dict[str, A
         _documents(project, data['brief'], data['scope'])
         _decisions(project, data['pending'])
         _build(project, data['job'], data['version'])
+    iteration_section(svc, user, project, data['iteration'])  # IT-1, IT-2, IT-5: Gate 2, versions, downloads
+    readiness_section(data['readiness'])  # IT-4: only once a build produced a report
     _spending(data['spend'])
     with _card('Timeline', 'project-timeline'):
         timeline_list(data['events'])
