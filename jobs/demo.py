@@ -17,6 +17,7 @@ from typing import Any
 
 from core import accounts
 from core.builds import jobs as builds
+from core.builds import readiness
 from core.builds.escalations import answer_escalation
 from core.builds.states import stage_durations
 from core.events import BuildEvent, DocumentationUpdated, Escalated, Healing, Sleeping, SnapshotUpdated, Waking
@@ -78,6 +79,7 @@ async def run_demo(
         summary = {**_summary(services, user.id, project_id, final, shots, docs, timings, preview_ok), **holds}
         if change and final.state == 'READY':
             summary['iteration'] = await _iterate(services, user, project_id, change, timeout)
+        summary['readiness'] = await _readiness(services, user, project_id)
         return summary
     finally:
         await worker.stop(services)
@@ -144,6 +146,20 @@ async def _iterate(services: Services, user: User, project_id: uuid.UUID, change
         'job_id': str(job.id), 'state': final.state, 'version': final.version_label,
         'questions': [q['text'] for q in talk.questions[1:]], 'alignment': draft.content['alignment'],
         'iteration': draft.note, 'changelog': {k: log.get(k) for k in ('summary', 'added', 'changed', 'removed')},
+    }  # fmt: skip
+
+
+async def _readiness(services: Services, user: User, project_id: uuid.UUID) -> dict | None:
+    """The latest version's deploy readiness: verdict, version and each blocker with its fix (IT-4)."""
+    async with services.sessions() as session:
+        artifact = await readiness.latest_report(session, user=user, project_id=project_id)
+    report = readiness.report_of(artifact) if artifact else None
+    if report is None:
+        return None
+    return {
+        'verdict': report.verdict, 'version': report.build_version,
+        'blockers': [{'check': c.title, 'detail': c.detail, 'fix': c.fix} for c in report.blockers],
+        'warnings': [c.title for c in report.warnings],
     }  # fmt: skip
 
 
