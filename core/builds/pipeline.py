@@ -254,15 +254,7 @@ class BuildRun:
         if problem := await home_page_problem(url, await self._feature_names()):
             return await self._send_back('app', problem, 'Checked the home page')
         await self._screenshot('Ready', url=url)
-        await save_snapshot(
-            sandbox=self.sandbox,
-            blobs=self.deps.blobs,
-            sessions=self.deps.sessions,
-            project_id=self.job.project_id,
-            owner_id=self.job.user_id,
-            job_id=self.job.id,
-            reason='ready',
-        )
+        await self._snapshot('ready')
         return url
 
     async def _ready(self, url: str) -> str:
@@ -430,16 +422,14 @@ class BuildRun:
     async def _emit(self, event: BuildEvent) -> BuildEvent:
         stored = await self.events.append(event)
         if isinstance(event, PhaseCompleted) and self.sandbox is not None:  # B-10: snapshot at phase commits
-            await save_snapshot(
-                sandbox=self.sandbox,
-                blobs=self.deps.blobs,
-                sessions=self.deps.sessions,
-                project_id=self.job.project_id,
-                owner_id=self.job.user_id,
-                job_id=self.job.id,
-                reason='phase',
-            )
+            await self._snapshot('phase')
         return stored
+
+    async def _snapshot(self, reason: str) -> None:
+        assert self.sandbox is not None
+        await save_snapshot(sandbox=self.sandbox, blobs=self.deps.blobs, sessions=self.deps.sessions,
+                            project_id=self.job.project_id, owner_id=self.job.user_id, job_id=self.job.id,
+                            reason=reason)  # fmt: skip
 
     async def _screenshot(self, phase: str, url: str | None = None) -> str | None:
         assert self.sandbox is not None

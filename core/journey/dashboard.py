@@ -104,10 +104,11 @@ async def _latest_artifacts(session: AsyncSession, ids: list[uuid.UUID]) -> dict
     return out
 
 
-async def _brief_risks(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+async def _newest_contents(session: AsyncSession, ids: list[uuid.UUID], kind: str) -> dict[uuid.UUID, Any]:
+    """The content of each project's newest artifact of `kind`, in one query."""
     newest = (
         select(Artifact.project_id, func.max(Artifact.version).label('v'))
-        .where(col(Artifact.project_id).in_(ids), Artifact.kind == 'idea_brief')
+        .where(col(Artifact.project_id).in_(ids), Artifact.kind == kind)
         .group_by(col(Artifact.project_id))
         .subquery()
     )
@@ -116,29 +117,21 @@ async def _brief_risks(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid
             newest,
             (col(Artifact.project_id) == newest.c.project_id)
             & (col(Artifact.version) == newest.c.v)
-            & (col(Artifact.kind) == 'idea_brief'),
+            & (col(Artifact.kind) == kind),
         )
     )
-    return {pid: [str(r) for r in (content or {}).get('risks') or []] for pid, content in rows.all()}
+    return {pid: content or {} for pid, content in rows.all()}
+
+
+async def _brief_risks(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    briefs = await _newest_contents(session, ids, 'idea_brief')
+    return {pid: [str(r) for r in content.get('risks') or []] for pid, content in briefs.items()}
 
 
 async def _readiness(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
     """The verdict of each project's newest deploy readiness report (IT-4)."""
-    newest = (
-        select(Artifact.project_id, func.max(Artifact.version).label('v'))
-        .where(col(Artifact.project_id).in_(ids), Artifact.kind == 'deploy_report')
-        .group_by(col(Artifact.project_id))
-        .subquery()
-    )
-    rows = await session.exec(
-        select(Artifact.project_id, Artifact.content).join(
-            newest,
-            (col(Artifact.project_id) == newest.c.project_id)
-            & (col(Artifact.version) == newest.c.v)
-            & (col(Artifact.kind) == 'deploy_report'),
-        )
-    )
-    verdicts = {pid: (content or {}).get('verdict') for pid, content in rows.all()}
+    reports = await _newest_contents(session, ids, 'deploy_report')
+    verdicts = {pid: content.get('verdict') for pid, content in reports.items()}
     return {pid: v for pid, v in verdicts.items() if v in ('green', 'yellow', 'red')}
 
 
