@@ -11,7 +11,9 @@ from contextlib import asynccontextmanager
 from typing import Any, cast
 
 import aiosqlite
-from sqlalchemy import Insert, event, exc
+from sqlalchemy import Insert, Table, event, exc
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -234,3 +236,8 @@ class _Compiled:
 def _compiled(statement: ClauseElement, dialect: Dialect, column_keys: tuple[str, ...] | None = None) -> _Compiled:
     """Compiled once per statement object: callers keep their hot statements as module constants."""
     return _Compiled(statement, dialect, column_keys)
+
+
+def upsert_insert(session: AsyncSession, table: Table) -> Any:
+    """An INSERT that takes ON CONFLICT … DO UPDATE, in the session's dialect (SQLite or Postgres)."""
+    return postgres_insert(table) if session.get_bind().dialect.name == 'postgresql' else sqlite_insert(table)

@@ -19,11 +19,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import case, func
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.db import upsert_insert
 from core.models import Tier, UsageDay, User, utcnow
 
 BREAKER_RATIO = 1.10  # BU-6: spend above 110 % of the day's allowance stops the loop at once
@@ -135,7 +134,7 @@ async def add_to_day(
     returns the day's totals after it, other calls of the day included."""
     values = {'user_id': user_id, 'day_start': day_start, 'tokens': tokens, 'cost_microdollars': cost}
     table = UsageDay.__table__  # type: ignore[attr-defined]
-    insert = postgres_insert(table) if session.get_bind().dialect.name == 'postgresql' else sqlite_insert(table)
+    insert = upsert_insert(session, table)
     stmt = insert.values(**values)
     upsert = stmt.on_conflict_do_update(
         index_elements=['user_id', 'day_start'],

@@ -11,8 +11,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,7 +20,7 @@ from core.builds.holds import HoldContext
 from core.builds.jobs import get_build
 from core.builds.snapshots import save_snapshot
 from core.builds.states import BuildState, transition
-from core.db import SessionFactory, transaction
+from core.db import SessionFactory, transaction, upsert_insert
 from core.errors import Conflict, InvalidInput
 from core.event_log import EventLog
 from core.events import Escalated, Resumed
@@ -72,7 +70,7 @@ async def record_failure(
 
 async def _count(session: AsyncSession, project_id: uuid.UUID, sig: str) -> int:
     table = ErrorSignature.__table__  # type: ignore[attr-defined]
-    insert = postgres_insert(table) if session.get_bind().dialect.name == 'postgresql' else sqlite_insert(table)
+    insert = upsert_insert(session, table)
     stmt = insert.values(project_id=project_id, signature=sig, attempts=1, last_error='', approaches=[],
                          first_seen=utcnow(), last_seen=utcnow())  # fmt: skip
     upsert = stmt.on_conflict_do_update(

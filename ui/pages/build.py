@@ -13,7 +13,7 @@ from core.builds import jobs
 from core.builds.escalations import STOP, answer_escalation
 from core.builds.preview import preview_path, resume_preview
 from core.builds.states import IllegalTransition
-from core.errors import CofounderError, NotFound
+from core.errors import CofounderError
 from core.events import BuildDone, BuildEvent, StageChanged
 from core.models import BuildJob, Project, User
 from core.services import Services
@@ -28,7 +28,7 @@ from ui.components.kanban import Kanban
 from ui.components.preview import PreviewPane
 from ui.components.snapshot import LiveSnapshot
 from ui.components.stage_bar import TERMINAL, StageBar
-from ui.pages.project import not_found, owned_project
+from ui.pages.project import not_found, owned_build, owned_project
 
 REASSURANCE_CHECK_SECONDS = 5.0  # reassurance is due at 2 and 5 minutes: this is close enough
 
@@ -257,16 +257,6 @@ def _no_build(svc: Services, user: User, project: Project) -> None:
             ).mark('back-to-project')
 
 
-async def _own_build(svc: Services, user: User, job_id: str) -> tuple[Project, BuildJob] | None:
-    try:
-        async with svc.sessions() as session:
-            job = await jobs.get_build(session, user=user, job_id=job_id)
-            project = await session.get(Project, job.project_id)
-    except NotFound:
-        return None
-    return (project, job) if project is not None else None
-
-
 def register(svc: Services) -> None:
     @ui.page('/projects/{project_id}/build', title='Build · Cofounder')
     async def project_build_page(project_id: str):  # type: ignore[no-untyped-def]
@@ -292,7 +282,7 @@ def register(svc: Services) -> None:
         user = await auth.page_user(svc, f'/builds/{job_id}')
         if not isinstance(user, User):
             return user
-        found = await _own_build(svc, user, job_id)
+        found = await owned_build(svc, user, job_id)
         with theme.frame(f'Build · {found[0].title}' if found else 'Not found', user, offline_model=svc.offline_model):
             if found is None:
                 not_found('Build')

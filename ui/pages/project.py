@@ -50,6 +50,17 @@ def not_found(what: str = 'Project') -> None:
         ui.link('Back to your dashboard', '/')
 
 
+async def owned_build(svc: Services, user: User, job_id: str) -> tuple[Project, BuildJob] | None:
+    """The build and its project if the build belongs to `user`; otherwise None (same answer for both)."""
+    try:
+        async with svc.sessions() as session:
+            job = await jobs.get_build(session, user=user, job_id=job_id)
+            project = await session.get(Project, job.project_id)
+    except CofounderError:
+        return None
+    return (project, job) if project is not None else None
+
+
 async def owned_project(svc: Services, user: User, project_id: str) -> Project | None:
     """The project if it exists and belongs to `user`; otherwise None (same answer for both)."""
     try:

@@ -12,28 +12,24 @@ import posixpath
 
 from nicegui import ui
 
-from core.builds import jobs, versions
+from core.builds import versions
 from core.errors import CofounderError
 from core.models import BuildJob, Project, User
 from core.services import Services
 from ui import auth, theme
 from ui.components.code_view import as_text, code_view, language_for
-from ui.pages.project import not_found
+from ui.pages.project import not_found, owned_build
 
 SELECTED = 'bg-indigo-50 dark:bg-indigo-950 font-bold'
 MAX_SHOWN_CHARS = 400_000  # a bigger text file is cut in the browser; the zip has it whole
 
 
 async def _own_version(svc: Services, user: User, job_id: str) -> tuple[Project, BuildJob] | None:
-    try:
-        async with svc.sessions() as session:
-            job = await jobs.get_build(session, user=user, job_id=job_id)
-            project = await session.get(Project, job.project_id)
-    except CofounderError:
+    """The founder's build, if it is a version (READY with its label)."""
+    found = await owned_build(svc, user, job_id)
+    if found is None or found[1].state != 'READY' or not found[1].version_label:
         return None
-    if project is None or job.state != 'READY' or not job.version_label:
-        return None
-    return project, job
+    return found
 
 
 def _header(project: Project, job: BuildJob, title: str) -> None:
