@@ -1,4 +1,4 @@
-"""Cofounder: `python main.py [serve|worker|migrate|create-admin|demo]` (serve is the default)."""
+"""Cofounder: `python main.py [serve|worker|migrate|create-admin|token|demo]` (serve is the default)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import getpass
 import json
 import logging
 import os
+import signal
 import sys
 from datetime import UTC, datetime
 
@@ -25,18 +26,27 @@ class JsonLogFormatter(logging.Formatter):
             'logger': record.name,
             'message': record.getMessage(),
         }
+        for key in ('build_id', 'user_id'):  # bound by the work the line comes from (core/observability.py)
+            if getattr(record, key, None):
+                entry[key] = getattr(record, key)
         if record.exc_info:
             entry['exception'] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
 
 def configure_logging(settings: Settings) -> None:
+    from core.observability import LogContextFilter, init_sentry
+
     handler = logging.StreamHandler()
+    handler.addFilter(LogContextFilter())
     if settings.LOG_JSON:
         handler.setFormatter(JsonLogFormatter())
     logging.basicConfig(level=settings.LOG_LEVEL.upper(), handlers=[handler], force=True)
     for chatty in ('httpx', 'alembic.runtime.plugins'):  # one line per preview request / plugin is noise
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    dsn = settings.SENTRY_DSN.get_secret_value() if settings.SENTRY_DSN else None
+    if init_sentry(dsn, environment=settings.ENV):
+        logging.getLogger('cofounder').info('errors are reported to Sentry')
 
 
 def migrate(settings: Settings) -> None:
@@ -81,12 +91,37 @@ def serve(settings: Settings) -> None:
         host=settings.HOST,
         port=settings.PORT,
         title='Cofounder',
+        language='en-US',  # <html lang>: the interface's language (screen readers, axe's html-has-lang)
         reload=False,
         show=False,
         storage_secret=settings.storage_secret(),
         favicon='🚀',
         uvicorn_logging_level='warning',
     )
+
+
+async def _new_token(settings: Settings, email: str, name: str) -> int:
+    """Print a new API token of the account `email` (OPS-4): the only time its secret is shown."""
+    from core import api_tokens
+    from core.errors import InvalidInput
+    from core.services import build_services
+
+    services = build_services(settings)
+    try:
+        async with services.sessions() as session:
+            user = await api_tokens.founder_by_email(session, email)
+            if user is None:
+                print(f'No account with the email {email}.', file=sys.stderr)
+                return 1
+            try:
+                new = await api_tokens.create_token(session, user=user, name=name)
+            except InvalidInput as problem:
+                print(problem, file=sys.stderr)
+                return 1
+    finally:
+        await services.close()
+    print(new.secret)
+    return 0
 
 
 async def _create_admin(settings: Settings, email: str, password: str) -> None:
@@ -110,17 +145,29 @@ def main(argv: list[str] | None = None) -> int:
     admin = sub.add_parser('create-admin', help='create or promote an administrator')
     admin.add_argument('--email', required=True)
     admin.add_argument('--password', help='prompted for when omitted (or ADMIN_PASSWORD)')
+    token = sub.add_parser('token', help="print a new API token for a founder's scripts (shown once)")
+    token.add_argument('--email', required=True)
+    token.add_argument('--name', required=True, help='what the token is for, as listed on the account page')
     demo = sub.add_parser('demo', help='run the founder flow and a build headless with the offline model')
     demo.add_argument('--idea', required=True)
     demo.add_argument('--must-have', help='comma-separated must-have features (default: derived from the idea)')
     demo.add_argument('--json', action='store_true', help='print only the JSON summary')
     demo.add_argument('--keep', action='store_true', help='keep the preview running until Ctrl-C')
     demo.add_argument('--daily-tokens', type=int, help='pace the founder at N tokens a day: the build sleeps and wakes')
-    demo.add_argument('--scenario', choices=['heal', 'escalate'],
+    demo.add_argument('--scenario', choices=['heal', 'escalate', 'painted-door'],
                       help='the offline model meets a failure it heals (heal) or asks about (escalate; the demo '
-                      'answers with the recommended option)')  # fmt: skip
+                      'answers with the recommended option), or writes a page that looks right and does nothing '
+                      '(painted-door: its acceptance check fails and the agent fixes it)')  # fmt: skip
     demo.add_argument('--change', help='after the first version, ask for this change and build the next one')
     demo.add_argument('--day-seconds', type=int, default=5, help='with --daily-tokens: how long a pacing day lasts')
+    demo.add_argument('--fast', action='store_true',
+                      help='the fast path: skip the questions, assume (listed in "assumptions") and build')  # fmt: skip
+    demo.add_argument(
+        '--stack',
+        choices=['stdlib', 'fastapi', 'vite-react'],
+        default='stdlib',
+        help="the chosen plan's stack (default: the Python standard library, nothing to install)",
+    )
     args = parser.parse_args(argv)
     settings = Settings()
     configure_logging(settings)
@@ -131,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
         migrate(settings)
         password = args.password or os.environ.get('ADMIN_PASSWORD') or getpass.getpass('Password: ')
         asyncio.run(_create_admin(settings, args.email, password))
+    elif args.command == 'token':
+        migrate(settings)
+        return asyncio.run(_new_token(settings, args.email, args.name))
     elif args.command == 'worker':
         migrate(settings)
         asyncio.run(_worker(settings))
@@ -151,8 +201,11 @@ async def _worker(settings: Settings) -> None:
     await worker.start(services)
     settle_long_lived_objects()
     logging.getLogger('cofounder.worker').info('worker ready (%s)', services.sandboxes.isolation())
+    stopping = asyncio.Event()  # SIGTERM (docker stop) stops cleanly: arq hands running builds to another worker
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(signum, stopping.set)
     try:
-        await asyncio.Event().wait()
+        await stopping.wait()
     finally:
         await worker.stop(services)
         await services.close()
@@ -172,7 +225,7 @@ async def _demo(args: argparse.Namespace) -> int:
     try:
         summary = await run_demo(services, idea=args.idea, must_have=args.must_have,
                                  daily_tokens=args.daily_tokens, day_seconds=args.day_seconds,
-                                 change=args.change)  # fmt: skip
+                                 change=args.change, fast=args.fast, stack=args.stack)  # fmt: skip
         print(json.dumps(summary, indent=None if args.json else 2, ensure_ascii=False))
         if args.keep and summary['preview_ok']:
             print(f'Preview running at {summary["preview_url"]} — Ctrl-C to stop.', file=sys.stderr)

@@ -407,10 +407,9 @@ async def live_builds(sessions, count: int) -> list[uuid.UUID]:  # type: ignore[
     return ids
 
 
-async def push_latencies(args: argparse.Namespace, tmp: Path) -> list[Latencies]:
-    data_dir = tmp / 'app-data'
-    data_dir.mkdir()
-    app_env = {
+def app_environment(data_dir: Path) -> dict[str, str]:
+    """The app process's environment: SQLite in `data_dir`, Redis, offline model (also used by bench_viewers)."""
+    return {
         'DATA_DIR': str(data_dir),
         'REDIS_URL': REDIS_URL,
         'ENV': 'test',
@@ -418,6 +417,12 @@ async def push_latencies(args: argparse.Namespace, tmp: Path) -> list[Latencies]
         'LOG_JSON': 'false',
         'LOG_LEVEL': 'WARNING',
     }
+
+
+async def push_latencies(args: argparse.Namespace, tmp: Path) -> list[Latencies]:
+    data_dir = tmp / 'app-data'
+    data_dir.mkdir()
+    app_env = app_environment(data_dir)
     database_url = None
     if args.postgres:
         from tests.services import fresh_postgres_database

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import secrets
@@ -10,12 +11,13 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core import login_throttle
 from core.errors import Forbidden, InvalidInput, NotFound
-from core.models import ApiToken, Tier, User, utcnow
+from core.models import ApiToken, PasswordReset, Tier, User, utcnow
 
 ROLES = ('founder', 'admin')
 MIN_PASSWORD = 10
@@ -71,22 +73,35 @@ async def sign_up(session: AsyncSession, *, email: str, password: str, admin_ema
     return user
 
 
-async def log_in(session: AsyncSession, *, email: str, password: str) -> User:
-    """Return the user, or raise LoginFailed with a message that does not reveal which part was wrong."""
+async def log_in(session: AsyncSession, *, email: str, password: str, address: str | None = None) -> User:
+    """Return the user, or raise LoginFailed with a message that does not reveal which part was wrong.
+
+    Wrong passwords are throttled per account and per client `address` (TooManyAttempts says when to retry).
+    """
+    keys = login_throttle.Keys.of(normalise_email(email), address)
+    await login_throttle.check_allowed(session, keys)
     user = await _by_email(session, normalise_email(email))
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
+        await login_throttle.record_failure(session, keys)
+        await session.commit()
         raise LoginFailed('Wrong email or password.') from None
     if user is None:
         raise LoginFailed('Wrong email or password.')
     if user.suspended:
         raise LoginFailed('This account is suspended. Contact your administrator.')
+    await login_throttle.record_success(session, keys)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     await session.commit()
     return user
+
+
+async def has_accounts(session: AsyncSession) -> bool:
+    """Whether anyone signed up yet (a first visit to a fresh install goes to sign-up, not log-in)."""
+    return (await session.exec(select(User.id).limit(1))).first() is not None
 
 
 async def active_user(session: AsyncSession, user_id: uuid.UUID | str | None) -> User | None:
@@ -121,6 +136,46 @@ async def _by_email(session: AsyncSession, email: str) -> User | None:
 async def default_tier(session: AsyncSession) -> str:
     tier = (await session.exec(select(Tier).order_by(col(Tier.priority)))).first()
     return tier.name if tier else 'bootstrapper'
+
+
+# ── a founder's own password (J-1) ───────────────────────────────────────────────────────────
+
+WRONG_CURRENT = 'Your current password is not right.'
+SAME_PASSWORD = 'Choose a new password, different from the current one.'
+
+
+async def change_password(
+    session: AsyncSession, *, user: User, current: str, new: str, address: str | None = None
+) -> User:
+    """Set a new password after checking the current one (wrong guesses count like wrong logins, so this page is
+    no side door for guessing). Unused reset links stop working: they were for the old password."""
+    account = await session.get(User, user.id)
+    if account is None or account.suspended:
+        raise Forbidden('This account cannot be changed.')
+    keys = login_throttle.Keys.of(account.email, address)
+    await login_throttle.check_allowed(session, keys)
+    if not await asyncio.to_thread(_verifies, account.password_hash, current):  # argon2 is slow on purpose
+        await login_throttle.record_failure(session, keys)
+        await session.commit()
+        raise InvalidInput(WRONG_CURRENT)
+    if new == current:
+        raise InvalidInput(SAME_PASSWORD)
+    check_password_strength(new, email=account.email)
+    account.password_hash = await asyncio.to_thread(hash_password, new)
+    await login_throttle.record_success(session, keys)
+    await session.execute(
+        update(PasswordReset).where(col(PasswordReset.user_id) == account.id, col(PasswordReset.used_at).is_(None))
+        .values(used_at=utcnow())
+    )  # fmt: skip
+    await session.commit()
+    return account
+
+
+def _verifies(password_hash: str, password: str) -> bool:
+    try:
+        return bool(_hasher.verify(password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 # ── admin (AD-1) ──────────────────────────────────────────────────────────────────────────────

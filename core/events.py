@@ -138,6 +138,29 @@ class Healing(BuildEvent):
     phase: str = ''
 
 
+class CheckResult(BaseModel):
+    """One feature's acceptance check as the founder sees it (the evidence is a blob URL)."""
+
+    model_config = ConfigDict(frozen=True, extra='forbid')
+    feature: str
+    passed: bool
+    ran: bool = True
+    in_scope: bool = True
+    step: str = ''  # the failed step in plain words
+    problem: str = ''
+    screenshot_url: str | None = None
+    regressed_from: str | None = None  # the version where it last passed, when it broke in this one
+
+
+class ChecksRun(BuildEvent):
+    """The acceptance checks ran against the running app (verified progress)."""
+
+    type: Literal['acceptance.checked'] = 'acceptance.checked'
+    results: list[CheckResult]
+    verified: int  # in-scope features whose check passed
+    scoped: int  # features of the MVP scope
+
+
 class BuildDone(BuildEvent):
     type: Literal['build.done'] = 'build.done'
     state: str  # READY | FAILED | CANCELLED | BUDGET_EXCEEDED
@@ -168,6 +191,7 @@ KnownEvent = Annotated[
     | Escalated
     | Resumed
     | Healing
+    | ChecksRun
     | BuildDone,
     Field(discriminator='type'),
 ]

@@ -1,4 +1,4 @@
-"""Health of each integration, checked for real and cached briefly (OPS-3): what `/healthz` answers.
+"""Health of each integration, checked for real and cached briefly (OPS-3): what `/readyz` answers.
 
 Each check does the smallest real thing: a query, a PING, a probe blob written, read and deleted,
 `true` run in a sandbox, a browser launched. Results are cached for a few seconds so a load
@@ -83,7 +83,7 @@ class HealthChecker:
             ('browser', p.screenshotter.probe),
         ]
         checks = await asyncio.gather(*(_timed(name, probe) for name, probe in named))
-        checks[3].extra['provider'] = p.sandboxes.name
+        checks[3].extra.update(provider=p.sandboxes.name, **sandbox_limits(p.sandboxes))
         checks[4].extra.update(model=p.model, offline=p.llm.offline)
         report = HealthReport(list(checks), required={'database', 'events', 'storage', 'sandbox', 'llm'})
         self._report, self._checked_at = report, time.monotonic()
@@ -113,6 +113,12 @@ class HealthChecker:
         if not await self.parts.llm.healthy():
             raise RuntimeError('the model provider is not configured or refused the key')
         return self.parts.llm.name
+
+
+def sandbox_limits(sandboxes: SandboxProvider) -> dict[str, str | bool]:
+    """Which per-sandbox limits are in force (for /readyz, /healthz and the admin system page): `limits` is
+    cgroup v2 | cgroup v1 | uid | shared; `isolated` is False when one sandbox can still starve the others."""
+    return {'limits': sandboxes.limits_mode, 'isolated': sandboxes.limits_mode != 'shared'}
 
 
 async def _timed(name: str, probe: Callable[[], Awaitable[str]]) -> Health:

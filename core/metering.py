@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core import metrics
+from core.admin_settings import global_default_model
 from core.budget import cost_microdollars, resolve_model
 from core.db import SessionFactory, transaction
 from core.models import Tier, UsageRecord, User
@@ -67,6 +69,8 @@ async def record_usage(
                           provider=provider, usage=usage)  # fmt: skip
     record.at = at or record.at
     session.add(record)
+    metrics.count_llm_call(model=model, role=role, input_tokens=usage.input_tokens,
+                           output_tokens=usage.output_tokens, cost_microdollars=record.cost_microdollars)  # fmt: skip
     if day is None or not day.start <= record.at < day.end:
         user = await session.get(User, user_id)
         assert user is not None
@@ -79,8 +83,9 @@ async def record_usage(
 
 
 async def model_for(session: AsyncSession, user: User, role: str, global_default: str) -> str:
-    """BU-7 for one founder and role."""
-    return resolve_model(user, await session.get(Tier, user.tier), role, global_default)
+    """BU-7 for one founder and role; the admin's global default (AD-2) comes before the configured one."""
+    chosen = await global_default_model(session) or global_default
+    return resolve_model(user, await session.get(Tier, user.tier), role, chosen)
 
 
 class MeteredLLM:

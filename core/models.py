@@ -60,8 +60,15 @@ class User(SQLModel, table=True):
     suspended: bool = False
     model_override: str | None = Field(default=None, max_length=100)
     period_started_at: datetime = Field(default_factory=utcnow)
+    # An admin's top-up of one period's allowance (AD-4, core/admin_users.py); counted by core/pacing.py only
+    # while the period that starts at `topup_period_start` lasts.
+    topup_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    topup_microdollars: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    topup_period_start: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
+    # Preview capability links granted before this no longer open (logout, suspension: core/builds/preview.py).
+    previews_revoked_at: datetime | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -95,6 +102,7 @@ class Project(SQLModel, table=True):
     selected_plan_id: uuid.UUID | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    archived_at: datetime | None = None  # hidden from the dashboard's main list until restored (journey/projects.py)
 
 
 class InterviewSession(SQLModel, table=True):
@@ -301,6 +309,36 @@ class ErrorSignature(SQLModel, table=True):
     last_seen: datetime = Field(default_factory=utcnow)
 
 
+class AcceptanceResult(SQLModel, table=True):
+    """The latest run of one feature's acceptance check in one build (verified progress), with evidence."""
+
+    __tablename__ = 'acceptance_results'
+    __table_args__ = (UniqueConstraint('job_id', 'feature'),)
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: uuid.UUID = Field(foreign_key='build_jobs.id', index=True)
+    project_id: uuid.UUID = Field(foreign_key='projects.id', index=True)
+    feature: str = Field(max_length=120)
+    in_scope: bool = True  # a feature of the brief's MVP scope (not an extra page of a change)
+    passed: bool = False
+    ran: bool = True  # False: the host could not run it (unverified, not failed)
+    failed_step: int | None = None
+    step: str = _text()
+    problem: str = _text()
+    screenshot_key: str | None = Field(default=None, max_length=300)
+    seconds: float = 0.0
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LoginFailure(SQLModel, table=True):
+    """Wrong passwords counted per account and per client address (core/login_throttle.py)."""
+
+    __tablename__ = 'login_failures'
+    key: str = Field(primary_key=True, max_length=320)  # account:<email> | address:<ip>
+    failures: int = 0
+    last_failure_at: datetime = Field(default_factory=utcnow)
+    next_try_at: datetime = Field(default_factory=utcnow)
+
+
 class Escalation(SQLModel, table=True):
     __tablename__ = 'escalations'
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -334,6 +372,34 @@ class FeatureFlagOverride(SQLModel, table=True):
     flag_key: str = Field(foreign_key='feature_flags.key', max_length=60)
     user_id: uuid.UUID = Field(foreign_key='users.id', index=True)
     enabled: bool
+
+
+class AuditEntry(SQLModel, table=True):
+    """One change an admin made (AD-1…AD-5): who, when, what, and the values before and after (core/audit.py)."""
+
+    __tablename__ = 'audit_log'
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor_id: uuid.UUID | None = Field(default=None, foreign_key='users.id')
+    actor_email: str = Field(default='', max_length=254)  # kept as it was when the change was made
+    area: str = Field(max_length=20, index=True)  # users | models | tiers | flags | system
+    action: str = Field(max_length=60)
+    target: str = Field(default='', max_length=300)
+    before: dict[str, Any] = _json({})
+    after: dict[str, Any] = _json({})
+
+
+class PasswordReset(SQLModel, table=True):
+    """A single-use, expiring password reset link issued by an admin (core/password_reset.py); only its hash."""
+
+    __tablename__ = 'password_resets'
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key='users.id', index=True)
+    token_hash: str = Field(max_length=128, unique=True, index=True)  # sha256 of the token in the link
+    issued_by: uuid.UUID | None = Field(default=None, foreign_key='users.id')
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
 
 
 class AdminSetting(SQLModel, table=True):

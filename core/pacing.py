@@ -48,6 +48,7 @@ class Calendar:
     tier: Tier
     period: Window
     day: Window
+    topup: Spend = Spend()  # an admin's top-up of this period's allowance (core/admin_users.py)
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,9 @@ async def calendar_for(session: AsyncSession, user: User, now: datetime | None =
     assert tier is not None  # users.tier is a foreign key
     day_length = timedelta(seconds=max(tier.day_seconds, 1))
     period = current_window(as_utc(user.period_started_at), day_length * tier.period_days, now or utcnow())
-    return Calendar(tier, period, current_window(period.start, day_length, now or utcnow()))
+    this_period = user.topup_period_start is not None and as_utc(user.topup_period_start) == period.start
+    topup = Spend(user.topup_tokens, user.topup_microdollars) if this_period else Spend()
+    return Calendar(tier, period, current_window(period.start, day_length, now or utcnow()), topup)
 
 
 async def add_to_day(
@@ -158,14 +161,18 @@ def allowance_from(cal: Calendar, before_today: Spend, today: Spend) -> Allowanc
     """Today's allowance from what the period spent before today and what today spent so far."""
     tier, period, day = cal.tier, cal.period, cal.day
     days_left = max(1, math.ceil((period.end - day.start) / (day.end - day.start)))
-    daily_tokens = max(tier.token_allowance - before_today.tokens, 0) // days_left
+    period_tokens = tier.token_allowance + cal.topup.tokens
+    period_cost = tier.cost_allowance_microdollars
+    if period_cost is not None:
+        period_cost += cal.topup.cost_microdollars
+    daily_tokens = max(period_tokens - before_today.tokens, 0) // days_left
     if tier.daily_token_cap is not None:
         daily_tokens = min(daily_tokens, tier.daily_token_cap)
     daily_cost = None
-    if tier.cost_allowance_microdollars is not None:
-        daily_cost = max(tier.cost_allowance_microdollars - before_today.cost_microdollars, 0) // days_left
+    if period_cost is not None:
+        daily_cost = max(period_cost - before_today.cost_microdollars, 0) // days_left
     spent_period = Spend(before_today.tokens + today.tokens, before_today.cost_microdollars + today.cost_microdollars)
-    return Allowance(period, day, tier.token_allowance, tier.cost_allowance_microdollars, spent_period, today,
+    return Allowance(period, day, period_tokens, period_cost, spent_period, today,
                      daily_tokens, daily_cost, cal)  # fmt: skip
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
 
+from core.acceptance.spec import AcceptanceCheck, CheckRun
+
 OutputCallback = Callable[[str], Awaitable[None] | None]  # receives one chunk of stdout/stderr text
 
 
@@ -149,6 +151,7 @@ class Sandbox(Protocol):
 class SandboxProvider(Protocol):
     name: str  # local | e2b
     apps_survive_restart: bool  # False: a restart stops every running preview (local processes die with us)
+    limits_mode: str  # how one sandbox is kept from starving the others: cgroup v2 | cgroup v1 | uid | shared
 
     async def create(self, *, key: str) -> Sandbox: ...
 
@@ -161,12 +164,21 @@ class SandboxProvider(Protocol):
         ...
 
     def isolation(self) -> str:
-        """Human description of the isolation in force, for /healthz and the admin page."""
+        """Human description of the isolation in force, for /readyz and the admin page."""
         ...
 
     async def close(self) -> None:
         """Stop the processes this provider started (shutdown); workspaces stay."""
         ...
+
+
+@runtime_checkable
+class PreviewGateway(Protocol):
+    """A SandboxProvider whose apps sit behind a gateway that wants credentials (E2B's edge and the sandbox's
+    traffic token). The preview proxy asks it where to send a preview's requests and which headers to add;
+    a local sandbox is no gateway: its stored preview URL is reached as it is."""
+
+    async def preview_upstream(self, sandbox_id: str) -> tuple[str, dict[str, str]]: ...
 
 
 # ── LLM ───────────────────────────────────────────────────────────────────────────────────────
@@ -262,12 +274,24 @@ class Screenshotter(Protocol):
         """Launch the browser if it is not running; returns the status, raises when it cannot start."""
         ...
 
+    async def run_check(self, base_url: str, check: AcceptanceCheck, *, step_timeout_s: float = 5.0) -> CheckRun:
+        """Run an acceptance check in the host's own browser against `base_url` (requests to any other
+        origin are blocked). Never raises: a problem is a failed run with its reason."""
+        ...
+
 
 class JobQueue(Protocol):
     """Runs `jobs.runner.run_build(job_id)` somewhere: asyncio tasks of the web process or of `main.py worker`."""
 
-    def bind(self, *, claim: Callable[[], Awaitable[UUID | None]], run: Callable[[UUID], Awaitable[object]]) -> None:
-        """Connect the queue to what claims the next build and what runs one (jobs.runner)."""
+    def bind(
+        self,
+        *,
+        claim: Callable[[], Awaitable[UUID | None]],
+        run: Callable[[UUID], Awaitable[object]],
+        recover: Callable[[UUID], Awaitable[object]] | None = None,
+    ) -> None:
+        """Connect the queue to what claims the next build and what runs one (jobs.runner). A queue that
+        redelivers a job whose worker died calls `recover(job_id)` first (the build goes back to QUEUED)."""
         ...
 
     async def enqueue(self, job_id: UUID) -> None: ...

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.admin_settings import egress_allowlist
 from core.budget import ensure_default_tiers
 from core.builds.pipeline import BuildDeps
 from core.config import Settings
@@ -16,7 +17,16 @@ from core.db import SessionFactory, make_engine, make_session_factory
 from core.event_log import EventLog
 from core.health import HealthChecker, Integrations
 from core.metering import MeteredLLM
-from core.ports import LLM, BlobStore, JobQueue, LeaderLock, Notifier, SandboxProvider, Screenshotter
+from core.ports import (
+    LLM,
+    BlobStore,
+    JobQueue,
+    LeaderLock,
+    Notifier,
+    PreviewGateway,
+    SandboxProvider,
+    Screenshotter,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +60,13 @@ class Services:
             self.llm, self.sessions, user_id=user_id, project_id=project_id, role=role, global_default=self.model
         )
 
+    async def preview_upstream(self, sandbox_id: str | None, preview_url: str) -> tuple[str, dict[str, str]]:
+        """Where the preview proxy sends a preview's requests and the headers it adds (an E2B sandbox's token):
+        a gateway's answer for sandboxes behind one, else the stored preview URL as it is."""
+        if sandbox_id and isinstance(self.sandboxes, PreviewGateway):
+            return await self.sandboxes.preview_upstream(sandbox_id)
+        return preview_url, {}
+
     def build_deps(self) -> BuildDeps:
         s = self.settings
         return BuildDeps(
@@ -82,7 +99,7 @@ class Services:
 
     @cached_property
     def health(self) -> HealthChecker:
-        """The integrations' health, checked for real and cached a few seconds (`/healthz`)."""
+        """The integrations' health, checked for real and cached a few seconds (`/readyz`)."""
         parts = Integrations(
             engine=self.engine,
             database_kind='sqlite' if self.settings.is_sqlite else 'postgresql',
@@ -109,10 +126,10 @@ def build_services(settings: Settings, *, worker_process: bool = False) -> Servi
         notifier=notifier,
         events=EventLog(sessions, notifier, archive=(blobs := _blobs(settings)).get),  # archived events: B-3
         blobs=blobs,
-        sandboxes=_sandboxes(settings),
+        sandboxes=_sandboxes(settings, sessions),
         screenshotter=_screenshotter(settings),
         llm=_llm(settings),
-        queue=_queue(settings, notifier, worker_process=worker_process),
+        queue=_queue(settings, sessions, worker_process=worker_process),
         leader=_leader(settings),
     )
 
@@ -155,10 +172,26 @@ def _blobs(settings: Settings) -> BlobStore:
     return FileBlobStore(settings.data_dir / 'blobs')
 
 
-def _sandboxes(settings: Settings) -> SandboxProvider:
+def _sandboxes(settings: Settings, sessions: SessionFactory) -> SandboxProvider:
+    if settings.E2B_API_KEY:
+        from core.adapters.sandbox_e2b import E2BSandboxProvider
+
+        return E2BSandboxProvider(api_key=settings.E2B_API_KEY.get_secret_value(), template=settings.E2B_TEMPLATE,
+                                  api_url=settings.E2B_API_URL, sandbox_url=settings.E2B_SANDBOX_URL)  # fmt: skip
     from core.adapters.sandbox_local import LocalSandboxProvider
 
-    return LocalSandboxProvider(settings)
+    egress = None
+    if settings.SANDBOX_EGRESS_PROXY and settings.SANDBOX_NETWORK == 'isolated':
+        from core.adapters.egress_proxy import EgressProxy
+
+        egress = EgressProxy(partial(_egress_hosts, sessions))
+    return LocalSandboxProvider(settings, egress=egress)
+
+
+async def _egress_hosts(sessions: SessionFactory) -> list[str]:
+    """The admin's egress allowlist, read by the proxy (which keeps it a few seconds)."""
+    async with sessions() as session:
+        return await egress_allowlist(session)
 
 
 def _screenshotter(settings: Settings) -> Screenshotter:
@@ -182,8 +215,16 @@ def _llm(settings: Settings) -> LLM:
     return OfflineLLM(pace_seconds=settings.OFFLINE_PACE_SECONDS, scenario=settings.OFFLINE_SCENARIO)
 
 
-def _queue(settings: Settings, notifier: Notifier, *, worker_process: bool = False) -> JobQueue:
+def _queue(settings: Settings, sessions: SessionFactory, *, worker_process: bool = False) -> JobQueue:
+    """WORKERS=external: builds run on arq workers (`main.py worker`); otherwise in this process."""
+    if settings.WORKERS == 'external':
+        if not settings.REDIS_URL:
+            raise ValueError('WORKERS=external needs REDIS_URL: the arq workers take their builds from Redis')
+        from core.adapters.queue_arq import ArqQueue
+        from core.builds.scheduling import queued_builds
+
+        return ArqQueue(settings.REDIS_URL, pending=partial(queued_builds, sessions),
+                        concurrency=settings.WORKER_CONCURRENCY, dispatch=worker_process)  # fmt: skip
     from core.adapters.queue_inprocess import InProcessQueue
 
-    dispatch = worker_process or settings.WORKERS == 'inprocess'
-    return InProcessQueue(notifier, concurrency=settings.WORKER_CONCURRENCY, dispatch=dispatch)
+    return InProcessQueue(concurrency=settings.WORKER_CONCURRENCY)

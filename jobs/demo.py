@@ -7,6 +7,7 @@ fastest plan and builds. The summary is what a founder would have seen, as JSON.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import secrets
 import time
@@ -16,15 +17,18 @@ from contextlib import aclosing
 from typing import Any
 
 from core import accounts
+from core.acceptance.runs import results_of
 from core.builds import jobs as builds
 from core.builds import readiness
 from core.builds.escalations import answer_escalation
 from core.builds.states import stage_durations
 from core.events import BuildEvent, DocumentationUpdated, Escalated, Healing, Sleeping, SnapshotUpdated, Waking
 from core.journey import change_requests as changes
-from core.journey import flow, gates, interview, onboarding, plans, projects
+from core.journey import fast_path, flow, gates, interview, onboarding, plans, projects
+from core.journey.brief import latest
 from core.models import BuildJob, Tier, User
 from core.services import Services
+from core.stacks import STACK_TEXT, STDLIB
 from jobs import worker
 
 
@@ -52,17 +56,23 @@ async def run_demo(
     daily_tokens: int | None = None,
     day_seconds: int = 5,
     change: str | None = None,
+    fast: bool = False,
+    stack: str = STDLIB,
 ) -> dict[str, Any]:
     """The founder flow and a build. `daily_tokens` puts the founder on a tier whose pacing day lasts
     `day_seconds` with that many tokens a day, so the build sleeps and wakes on its own (BU-4, BU-5);
-    `change` then asks for that change and builds the next version (IT-2, IT-3)."""
+    `change` then asks for that change and builds the next version (IT-2, IT-3); `fast` skips the questions
+    (the fast path: the brief's assumptions are listed in the summary); `stack` is the stack chosen for the
+    selected plan (core/stacks.py), which the build then follows."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     await services.start()
     await worker.start(services)
     try:
         user = await _paced_founder(services, daily_tokens, day_seconds) if daily_tokens else None
-        user, project_id = await founder_flow(services, idea, must_have, timings, user)
+        user, project_id = await founder_flow(services, idea, must_have, timings, user, fast=fast)
+        if stack != STDLIB:
+            await choose_stack(services, project_id, stack)
         t0 = time.perf_counter()
         async with services.sessions() as session:
             job = await builds.start_build(
@@ -77,9 +87,14 @@ async def run_demo(
         # In a thread: the preview may be served through this very event loop (the sandbox's bridge).
         preview_ok = await asyncio.to_thread(_preview_answers, final.preview_url)
         summary = {**_summary(services, user.id, project_id, final, shots, docs, timings, preview_ok), **holds}
+        summary['brief'] = await _brief_summary(services, project_id)
+        summary['assumptions'] = summary['brief']['assumptions']
         if change and final.state == 'READY':
             summary['iteration'] = await _iterate(services, user, project_id, change, timeout)
         summary['readiness'] = await _readiness(services, user, project_id)
+        summary['checks'] = await _checks(services, final.id)
+        summary['stack'] = stack
+        summary['packages'] = await _packages(services, final)
         return summary
     finally:
         await worker.stop(services)
@@ -91,8 +106,11 @@ async def founder_flow(
     must_have: str | None = None,
     timings: dict[str, float] | None = None,
     user: User | None = None,
+    *,
+    fast: bool = False,
 ):  # type: ignore[no-untyped-def]
-    """Sign up a throwaway founder and take their idea to a selected plan; returns (user, project_id)."""
+    """Sign up a throwaway founder and take their idea to a selected plan; returns (user, project_id). With
+    `fast` the questions are skipped: the brief is assumed and proceeding chooses the Fast MVP."""
     t0 = time.perf_counter()
     async with services.sessions() as session:
         user = user or await accounts.sign_up(
@@ -100,31 +118,91 @@ async def founder_flow(
         )
         project = await projects.create_project(session, user=user, idea=idea)
         llm = services.llm_for(user.id, project.id)
-        first = await onboarding.start_onboarding(session, user=user, project_id=project.id, llm=llm)
-        for question in first.questions:
-            await interview.save_answer(
-                session,
-                user=user,
-                project_id=project.id,
-                kind='onboarding',
-                key=question['key'],
-                text='Yes — keep it simple for the first version.',
-            )
-        await onboarding.complete_onboarding(session, user=user, project_id=project.id)
-        for key, text in default_answers(idea, must_have).items():
-            await interview.save_answer(
-                session, user=user, project_id=project.id, kind='understanding', key=key, text=text
-            )
-        await interview.complete_interview(session, user=user, project_id=project.id)
-        await flow.generate_brief(session, user=user, project_id=project.id, llm=llm)
+        if fast:
+            await fast_path.assume_brief(session, user=user, project_id=project.id, llm=llm)
+        else:
+            await _answer_questions(session, user, project.id, llm, idea, must_have)
         gate = await gates.get_pending(session, user=user, project_id=project.id, gate_type='direction')
         assert gate is not None
         await flow.decide_gate(session, user=user, gate_id=gate.id, decision='proceed', reason='Demo', llm=llm)
         options = await plans.list_plans(session, user=user, project_id=project.id)
-        await plans.select_plan(session, user=user, project_id=project.id, plan_id=options[0].id)
+        if not any(o.selected for o in options):
+            await plans.select_plan(session, user=user, project_id=project.id, plan_id=options[0].id)
     if timings is not None:
         timings['founder_flow'] = round(time.perf_counter() - t0, 3)
     return user, project.id
+
+
+async def choose_stack(services: Services, project_id: uuid.UUID, stack: str) -> None:
+    """The founder picks another stack for the chosen plan: its stack words change and the build follows them
+    (the prompt shows them to a real model; the offline model reads them back)."""
+    async with services.sessions() as session:
+        options = await plans.existing(session, project_id)
+        chosen = next((o for o in options if o.selected), None)
+        assert chosen is not None, 'the demo selects a plan before it builds'
+        chosen.details = {**chosen.details, 'stack': STACK_TEXT[stack]}
+        session.add(chosen)
+        await session.commit()
+
+
+async def _packages(services: Services, job: BuildJob) -> dict[str, str]:
+    """The packages installed in the build's workspace, name → version (empty for the standard library)."""
+    sandbox = await services.sandboxes.connect(job.sandbox_id) if job.sandbox_id else None
+    if sandbox is None:
+        return {}
+    found: dict[str, str] = {}
+    for command in _LIST_PACKAGES:
+        result = await sandbox.run(command, timeout=60)
+        found.update(_parse_packages(result.stdout) if result.ok else {})
+    return found
+
+
+# The packages requirements.txt installed (pip, user site) and package.json's direct dependencies (npm), as JSON.
+_LIST_PACKAGES = (
+    'test -f requirements.txt && python3 -m pip list --user --format=json --disable-pip-version-check || echo []',
+    'test -f package.json && npm ls --json --depth=0 2>/dev/null || echo {}',
+)
+
+
+def _parse_packages(text: str) -> dict[str, str]:
+    try:
+        data = json.loads(text or 'null')
+    except ValueError:
+        return {}
+    if isinstance(data, list):  # pip list
+        return {str(p.get('name')): str(p.get('version')) for p in data if isinstance(p, dict)}
+    deps = data.get('dependencies') if isinstance(data, dict) else None
+    return {str(k): str(v.get('version')) for k, v in (deps or {}).items() if isinstance(v, dict)}
+
+
+async def _answer_questions(session, user: User, project_id: uuid.UUID, llm, idea: str, must_have: str | None) -> None:  # type: ignore[no-untyped-def]
+    """The recommended path: onboarding and interview answered plainly, then the brief written from them."""
+    first = await onboarding.start_onboarding(session, user=user, project_id=project_id, llm=llm)
+    for question in first.questions:
+        text = 'Yes — keep it simple for the first version.'
+        await interview.save_answer(session, user=user, project_id=project_id, kind='onboarding',
+                                    key=question['key'], text=text)  # fmt: skip
+    await onboarding.complete_onboarding(session, user=user, project_id=project_id)
+    for key, text in default_answers(idea, must_have).items():
+        await interview.save_answer(session, user=user, project_id=project_id, kind='understanding', key=key, text=text)
+    await interview.complete_interview(session, user=user, project_id=project_id)
+    await flow.generate_brief(session, user=user, project_id=project_id, llm=llm)
+
+
+async def _brief_summary(services: Services, project_id: uuid.UUID) -> dict[str, Any]:
+    """The brief the build worked from: its MVP features, what it left out and why, its risks and what it
+    assumed instead of asking (the fast path; empty after the interview) and what it still asks."""
+    async with services.sessions() as session:
+        row = await latest(session, project_id=project_id, kind='idea_brief')
+    content = row.content if row else {}
+    return {
+        'title': content.get('title', ''),
+        'features': [f.get('name', '') for f in content.get('core_features') or []],
+        'left_out': [{'name': i.get('name', ''), 'why': i.get('why', '')} for i in content.get('left_out') or []],
+        'risks': list(content.get('risks') or []),
+        'assumptions': list(content.get('assumptions') or []),
+        'open_questions': list(content.get('open_questions') or []),
+    }
 
 
 async def _iterate(services: Services, user: User, project_id: uuid.UUID, change: str, timeout: float) -> dict:
@@ -264,6 +342,17 @@ def _summary(
         'error': job.error_summary or None,
         'files': job.summary.get('files', []),
     }
+
+
+async def _checks(services: Services, job_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Each feature's acceptance check in the build: passed, the failing step and the evidence's blob key."""
+    async with services.sessions() as session:
+        rows = await results_of(session, job_id)
+    return [
+        {'feature': r.feature, 'passed': r.passed, 'ran': r.ran, 'failing_step': r.step or None,
+         'problem': r.problem or None, 'evidence': r.screenshot_key}
+        for r in rows
+    ]  # fmt: skip
 
 
 def _preview_answers(url: str | None) -> bool:

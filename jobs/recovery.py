@@ -41,6 +41,21 @@ async def requeue_stale_builds(services: Services, *, sole_executor: bool) -> li
     return requeued
 
 
+async def requeue_orphan(services: Services, job_id: uuid.UUID) -> bool:
+    """A build whose worker died mid-run (its queue redelivered the job) goes back to QUEUED, so the next claim
+    resumes it from its checkpoint. Only a running build: one that slept, asked or ended meanwhile stays."""
+    async with services.sessions() as session:
+        job = await session.get(BuildJob, job_id)
+    if job is None or job.state not in {s.value for s in RUNNING}:
+        return False
+    try:
+        await transition(services.events, job_id, BuildState.QUEUED, reason='Picking up where I left off')
+    except IllegalTransition:
+        return False
+    logger.info('build %s: its worker stopped; queued again to resume from its checkpoint', job_id)
+    return True
+
+
 async def mark_previews_paused(services: Services) -> int:
     """A local sandbox's apps die with the process that ran them: after a restart their previews are
     paused (the founder presses Resume), not "running" behind a dead port."""

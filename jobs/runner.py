@@ -7,6 +7,7 @@ import uuid
 from core.builds import pipeline
 from core.builds.scheduling import claim_next
 from core.services import Services
+from jobs import recovery
 
 
 async def run_build(services: Services, job_id: uuid.UUID) -> str:
@@ -16,3 +17,8 @@ async def run_build(services: Services, job_id: uuid.UUID) -> str:
 
 async def claim(services: Services) -> uuid.UUID | None:
     return await claim_next(services.sessions, services.events)
+
+
+async def recover(services: Services, job_id: uuid.UUID) -> bool:
+    """The queue redelivered a build whose worker died: put it back in the queue to resume it."""
+    return await recovery.requeue_orphan(services, job_id)

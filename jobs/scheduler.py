@@ -26,12 +26,14 @@ from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
 from core.builds.holds import WAKES_TOPIC
+from core.observability import scheduler_listener
 from core.services import Services
 from jobs import app_loop, housekeeping, sleep_wake
 
@@ -54,6 +56,7 @@ class Scheduler:
             event_loop=self._loop,
             timezone=UTC,
         )
+        self.aps.add_listener(scheduler_listener, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)  # runs/failures on /metrics
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:

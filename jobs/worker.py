@@ -1,4 +1,4 @@
-"""Background execution: the build dispatcher, start-up recovery and the scheduler."""
+"""Background execution: the build queue (in-process dispatcher or arq worker), start-up recovery and the scheduler."""
 
 from __future__ import annotations
 
@@ -22,7 +22,11 @@ async def start(services: Services) -> None:
     """Recover interrupted builds, start executing queued ones, and take part in electing the scheduler."""
     _stopped.discard(id(services))
     _wait_for_children_on_the_loop()
-    services.queue.bind(claim=partial(runner.claim, services), run=partial(runner.run_build, services))
+    services.queue.bind(
+        claim=partial(runner.claim, services),
+        run=partial(runner.run_build, services),
+        recover=partial(runner.recover, services),
+    )
     sole_executor = services.settings.WORKERS == 'inprocess'
     await recovery.requeue_stale_builds(services, sole_executor=sole_executor)
     if sole_executor:

@@ -16,7 +16,11 @@ import pytest
 
 IN_CI = os.environ.get('CI', '').lower() in {'1', 'true', 'yes'}
 POSTGRES_URL = os.environ.get('TEST_POSTGRES_URL', 'postgresql://postgres@127.0.0.1:5432/test')
-REDIS_URL = os.environ.get('TEST_REDIS_URL', 'redis://127.0.0.1:6379/0')
+# A Redis database per pytest-xdist worker (gw0 → 1, gw1 → 2, …; 0 without workers): tests of two workers
+# would otherwise share the arq queue and the scheduler's leader key.
+_WORKER = os.environ.get('PYTEST_XDIST_WORKER', '')
+_REDIS_DB = int(_WORKER[2:]) + 1 if _WORKER.startswith('gw') and _WORKER[2:].isdigit() else 0
+REDIS_URL = os.environ.get('TEST_REDIS_URL', f'redis://127.0.0.1:6379/{_REDIS_DB}')
 CHROMIUM = os.environ.get('CHROMIUM_PATH', '/usr/bin/chromium')
 
 

@@ -8,15 +8,29 @@ from core.services import Services
 def register_pages(svc: Services) -> None:
     from nicegui import app
 
-    from ui import auth, blob_routes, export_routes, http, preview_proxy, quiet_gc, tailwind_quiet
-    from ui.pages import admin, brief, build, change, dashboard, interview, new_project, plan, project, versions
+    from ui import auth, blob_routes, export_routes, http, preview_proxy, quiet_gc, socket_guard, tailwind_quiet
+    from ui.pages import (
+        account,
+        admin,
+        brief,
+        build,
+        change,
+        dashboard,
+        interview,
+        new_project,
+        plan,
+        project,
+        versions,
+    )
 
     app.state.services = svc  # tests that run main.py reach the live Services through here
     http.register(svc)
     quiet_gc.install()
+    socket_guard.install()  # websocket events only for the page whose socket sent them
     tailwind_quiet.install()
     modules = (blob_routes, preview_proxy, auth, dashboard, new_project, project, interview, brief, plan, build, admin)
     for module in modules:  # /projects/new before /projects/{project_id}
         module.register(svc)
     for module in (export_routes, change, versions):  # IT-2, IT-5: change requests, versions and downloads
         module.register(svc)
+    account.register(svc)  # J-1: /account (password, API tokens) and /forgot

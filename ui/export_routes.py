@@ -5,7 +5,6 @@ Markdown file (brief, plan, change requests, docs, readiness report)."""
 from __future__ import annotations
 
 import uuid
-from urllib.parse import quote
 
 from fastapi import Response
 from fastapi.responses import PlainTextResponse
@@ -15,15 +14,16 @@ from core import accounts
 from core.builds import jobs, versions
 from core.errors import CofounderError
 from core.journey.bundle import project_bundle
+from core.journey.markdown import ascii_stem, content_disposition, file_stem
 from core.models import Project
 from core.services import Services
-from ui.components.docs_panel import slug
 
 NOT_FOUND = 'Not found'
 
 
-def _attachment(data: bytes, filename: str, media_type: str) -> Response:
-    disposition = f'attachment; filename="{filename}"; filename*=UTF-8\'\'{quote(filename)}'
+def _attachment(data: bytes, title: str, suffix: str, media_type: str) -> Response:
+    """The file named after the title in any script (filename*), with an ASCII name for old clients."""
+    disposition = content_disposition(file_stem(title), suffix, fallback=ascii_stem(title))
     return Response(data, media_type=media_type, headers={'Content-Disposition': disposition,
                                                           'Cache-Control': 'private, no-store'})  # fmt: skip
 
@@ -41,8 +41,7 @@ def register(svc: Services) -> None:
                 data = await versions.zip_of_version(session, svc.blobs, user=user, job_id=job.id)
         except CofounderError:
             return PlainTextResponse(NOT_FOUND, status_code=404)
-        name = slug(project.title if project else 'app')
-        return _attachment(data, f'{name}-{job.version_label}.zip', 'application/zip')
+        return _attachment(data, project.title if project else 'app', f'-{job.version_label}.zip', 'application/zip')
 
     @app.get('/projects/{project_id}/export.md', include_in_schema=False)
     async def project_markdown(project_id: str) -> Response:
@@ -59,5 +58,5 @@ def register(svc: Services) -> None:
                 text = await project_bundle(session, svc.events, user=user, project_id=pid)
         except CofounderError:
             return PlainTextResponse(NOT_FOUND, status_code=404)
-        name = slug(project.title if project else 'project')
-        return _attachment(text.encode(), f'{name}-everything.md', 'text/markdown; charset=utf-8')
+        return _attachment(text.encode(), project.title if project else 'project', '-everything.md',
+                           'text/markdown; charset=utf-8')  # fmt: skip

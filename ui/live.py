@@ -18,7 +18,9 @@ from contextlib import aclosing
 
 from nicegui import background_tasks, ui
 
+from core import metrics
 from core.events import BuildEvent
+from core.models import utcnow
 from core.services import Services
 
 logger = logging.getLogger(__name__)
@@ -40,10 +42,13 @@ def follow(svc: Services, job_id: uuid.UUID, *, after_seq: int = 0, apply: Seque
 
 
 async def _pump(svc: Services, job_id: uuid.UUID, after_seq: int, apply: tuple[Apply, ...]) -> None:
+    opened = utcnow()  # events made from now on are live pushes, timed on /metrics (replayed ones are not)
     async with aclosing(svc.events.follow(job_id, after_seq)) as events:
         async for event in events:
             for handler in apply:
                 _deliver(handler, event)
+            if event.at >= opened:
+                metrics.observe_push('page', event.at, utcnow())
 
 
 def _deliver(handler: Apply, event: BuildEvent) -> None:

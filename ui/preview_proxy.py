@@ -1,8 +1,16 @@
 """/preview/{job_id}/… — the generated app, reverse-proxied for its owner only (B-6, OPS-5).
 
-The owner's request (session cookie) is redirected to a capability URL carrying a signed token.
-Everything under it is served with `Content-Security-Policy: sandbox`, so the generated app runs in
-an opaque origin: it cannot read the founder's session or call the app's pages as them.
+The owner's request (session cookie) is redirected to a capability URL carrying a signed token
+(`core/builds/preview.py`: minutes long, renewed while the frame is used, revoked by logout, suspension
+and a newer build of the project). Everything under it is served with `Content-Security-Policy: sandbox`,
+so the generated app runs in an opaque origin: it cannot read the founder's session or call the app's
+pages as them.
+
+Bodies stream both ways (the generated app's HTML and CSS, whose absolute links are rewritten, are the
+only ones read whole), capped at PREVIEW_MAX_BODY_MB: a larger request gets 413, a larger response 502.
+Paths with control characters or `..` get 400. Every response is built for its request (a shared
+response object once carried another request's `content-encoding`), and hop-by-hop and
+server-identifying headers (`Server`, `X-Powered-By`) are dropped both ways.
 
 Serving a running preview records that it was viewed (at most once a minute per job), so the idle-preview
 job (jobs/housekeeping.py) pauses only the previews nobody is looking at.
@@ -14,39 +22,34 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import AsyncIterator
 
 import httpx
 from fastapi import Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from nicegui import app
+from starlette.background import BackgroundTask
 
 from core import accounts
-from core.builds.preview import mark_preview_viewed, preview_token, token_valid
+from core.builds.preview import link_valid, mark_preview_viewed, preview_token, refreshed_token
 from core.models import BuildJob
+from core.ports import SandboxError
 from core.services import Services
 
 SANDBOX_CSP = 'sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads'
-HOP_HEADERS = {
-    'connection',
-    'keep-alive',
-    'transfer-encoding',
-    'te',
-    'trailer',
-    'upgrade',
-    'content-length',
-    'content-encoding',
-    'host',
-    'cookie',
-    'authorization',
-    'set-cookie',
-}
+HOP_HEADERS = frozenset({
+    'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'transfer-encoding',
+    'te', 'trailer', 'upgrade', 'content-length', 'content-encoding', 'host',
+})  # fmt: skip
+REQUEST_DROP = HOP_HEADERS | {'cookie', 'authorization', 'accept-encoding', 'x-forwarded-for', 'forwarded'}
+RESPONSE_DROP = HOP_HEADERS | {'set-cookie', 'content-security-policy', 'server', 'x-powered-by', 'via',
+                               'x-aspnet-version', 'x-aspnetmvc-version', 'x-runtime'}  # fmt: skip
 ABSOLUTE_REF = re.compile(rb"""((?:href|src|action)\s*=\s*["'])/(?!/)""", re.IGNORECASE)
 CSS_URL = re.compile(rb"""(url\(\s*["']?)/(?!/)""", re.IGNORECASE)
-MAX_BODY = 20 * 1024 * 1024
+BAD_PATH = re.compile(r'[\x00-\x1f\x7f\\]|(?:^|/)\.\.?(?:/|$)')
 VIEW_MARK_EVERY_S = 60.0
 logger = logging.getLogger(__name__)
 
-NOT_FOUND = HTMLResponse('<h1>Not found</h1>', status_code=404)
 PAUSED_PAGE = (
     '<!doctype html><meta charset="utf-8"><title>Preview paused</title><body style="font-family:sans-serif;'
     'display:grid;place-items:center;height:90vh;color:#334155"><div style="text-align:center">'
@@ -55,10 +58,16 @@ PAUSED_PAGE = (
 )
 
 
+class _TooLarge(Exception):
+    """The request body passed the cap while it streamed."""
+
+
 def register(svc: Services) -> None:
     client = httpx.AsyncClient(timeout=30.0, follow_redirects=False)
     app.on_shutdown(client.aclose)
     secret = svc.settings.storage_secret()
+    lifetime_s = svc.settings.PREVIEW_LINK_MINUTES * 60
+    cap = svc.settings.PREVIEW_MAX_BODY_MB << 20
     marked: dict[uuid.UUID, float] = {}  # job → when this process last recorded a view (monotonic)
 
     async def note_view(job: BuildJob) -> None:
@@ -81,21 +90,25 @@ def register(svc: Services) -> None:
         include_in_schema=False,
     )
     async def preview(job_id: str, path: str, request: Request) -> Response:
+        if BAD_PATH.search(path):
+            return _plain(400, 'Bad request: this path cannot be passed to the preview.')
         job = await _job(svc, job_id)
         if job is None:
-            return NOT_FOUND
+            return _not_found()
         if path.startswith('t/'):
             token, _, rest = path[2:].partition('/')
-            if not token_valid(secret, job.id, token):
-                return NOT_FOUND
+            if not await link_valid(svc.sessions, secret, job, token):
+                return _not_found()
+            fresh = refreshed_token(secret, job.id, token, lifetime_s=lifetime_s) if _page_load(request) else None
+            if fresh:  # the frame is in use: the next page carries a renewed link (same grant)
+                return _redirect(f'/preview/{job.id}/t/{fresh}/{rest}', request)
             await note_view(job)
-            return await _forward(client, job, rest, request, prefix=f'/preview/{job.id}/t/{token}/')
+            return await _forward(client, job, rest, request, prefix=f'/preview/{job.id}/t/{token}/', svc=svc, cap=cap)
         async with svc.sessions() as session:
             user = await accounts.active_user(session, app.storage.user.get('user_id'))
         if user is None or user.id != job.user_id:
-            return NOT_FOUND
-        query = f'?{request.url.query}' if request.url.query else ''
-        return RedirectResponse(f'/preview/{job.id}/t/{preview_token(secret, job.id)}/{path}{query}', status_code=307)
+            return _not_found()
+        return _redirect(f'/preview/{job.id}/t/{preview_token(secret, job.id, lifetime_s=lifetime_s)}/{path}', request)
 
 
 async def _job(svc: Services, job_id: str) -> BuildJob | None:
@@ -107,29 +120,128 @@ async def _job(svc: Services, job_id: str) -> BuildJob | None:
         return await session.get(BuildJob, key)
 
 
-async def _forward(client: httpx.AsyncClient, job: BuildJob, path: str, request: Request, *, prefix: str) -> Response:
+async def _forward(
+    client: httpx.AsyncClient, job: BuildJob, path: str, request: Request, *, prefix: str, svc: Services, cap: int
+) -> Response:
     if not job.preview_url or job.preview_state != 'running':
         return _paused()
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_HEADERS}
-    url = f'{job.preview_url.rstrip("/")}/{path}'
+    try:  # an E2B sandbox: its edge address and token, added here and never sent to the browser
+        base, extra = await svc.preview_upstream(job.sandbox_id, job.preview_url)
+    except SandboxError:
+        return _paused()
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in REQUEST_DROP} | extra
     try:
-        upstream = await client.request(
-            request.method, url, params=request.query_params, headers=headers, content=await request.body()
-        )
+        content = await _request_body(request, headers, cap)
+        outgoing = client.build_request(request.method, f'{base.rstrip("/")}/{path}', params=request.query_params,
+                                        headers=headers, content=content)  # fmt: skip
+        upstream = await client.send(outgoing, stream=True)
+    except _TooLarge:
+        return _plain(413, f'The request is larger than the preview accepts ({cap >> 20} MB).')
+    except httpx.InvalidURL:
+        return _plain(400, 'Bad request: this path cannot be passed to the preview.')
     except httpx.HTTPError:
         return _paused()
-    body = upstream.content[:MAX_BODY]
-    content_type = upstream.headers.get('content-type', '')
-    if 'text/html' in content_type:
-        body = ABSOLUTE_REF.sub(lambda m: m.group(1) + prefix.encode(), body)
-    if 'text/html' in content_type or 'text/css' in content_type:
-        body = CSS_URL.sub(lambda m: m.group(1) + prefix.encode(), body)
-    out = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_HEADERS | {'content-security-policy'}}
+    return await _response(upstream, prefix, cap)
+
+
+async def _request_body(request: Request, headers: dict[str, str], cap: int) -> AsyncIterator[bytes] | bytes | None:
+    """The body to send upstream: streamed when its length is declared, else read (up to the cap), else none."""
+    declared = request.headers.get('content-length')
+    if declared is not None:
+        if not declared.isdigit() or int(declared) > cap:
+            raise _TooLarge
+        headers['content-length'] = declared
+        return _capped(request.stream(), cap)
+    if 'chunked' not in request.headers.get('transfer-encoding', '').lower():
+        return None
+    body = bytearray()
+    async for chunk in _capped(request.stream(), cap):
+        body += chunk  # a chunked upload has no length; the generated app (http.server) needs one
+    return bytes(body)
+
+
+async def _capped(chunks: AsyncIterator[bytes], cap: int) -> AsyncIterator[bytes]:
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > cap:
+            raise _TooLarge
+        yield chunk
+
+
+async def _response(upstream: httpx.Response, prefix: str, cap: int) -> Response:
+    """The app's answer for the browser: headers filtered, HTML/CSS rewritten, anything else streamed."""
+    out = {k: v for k, v in upstream.headers.items() if k.lower() not in _dropped(upstream.headers)}
     if 'location' in out and out['location'].startswith('/') and not out['location'].startswith('//'):
         out['location'] = prefix + out['location'].lstrip('/')
     out['Content-Security-Policy'] = SANDBOX_CSP
     out['Cache-Control'] = 'no-store'
-    return Response(body, status_code=upstream.status_code, headers=out)
+    declared = upstream.headers.get('content-length', '')
+    content_type = upstream.headers.get('content-type', '')
+    if declared.isdigit() and int(declared) > cap:
+        await upstream.aclose()
+        return _plain(502, f'The app answered with more than the preview passes ({cap >> 20} MB).')
+    if 'text/html' not in content_type and 'text/css' not in content_type:
+        return StreamingResponse(_stream(upstream, cap), status_code=upstream.status_code, headers=out,
+                                 background=BackgroundTask(upstream.aclose))  # fmt: skip
+    try:
+        body = bytearray()
+        async for chunk in upstream.aiter_bytes():
+            body += chunk
+            if len(body) > cap:
+                return _plain(502, f'The app answered with more than the preview passes ({cap >> 20} MB).')
+    except httpx.HTTPError:
+        return _paused()
+    finally:
+        await upstream.aclose()
+    data = bytes(body)
+    if 'text/html' in content_type:
+        data = ABSOLUTE_REF.sub(lambda m: m.group(1) + prefix.encode(), data)
+    data = CSS_URL.sub(lambda m: m.group(1) + prefix.encode(), data)
+    return Response(data, status_code=upstream.status_code, headers=out)
+
+
+async def _stream(upstream: httpx.Response, cap: int) -> AsyncIterator[bytes]:
+    """The decoded body, chunk by chunk; an undeclared body past the cap is cut off there."""
+    sent = 0
+    try:
+        async for chunk in upstream.aiter_bytes():
+            sent += len(chunk)
+            if sent > cap:
+                logger.warning('preview response cut off at %d MB', cap >> 20)
+                return
+            yield chunk
+    except httpx.HTTPError:
+        return
+    finally:
+        await upstream.aclose()
+
+
+def _dropped(headers: httpx.Headers) -> set[str]:
+    """Hop-by-hop headers, including those the `Connection` header names, and what identifies the server."""
+    named = {name.strip().lower() for value in headers.get_list('connection') for name in value.split(',')}
+    return RESPONSE_DROP | named
+
+
+def _page_load(request: Request) -> bool:
+    """A document the frame navigates to (the moment a renewed link can be handed over by a redirect)."""
+    if request.method != 'GET':
+        return False
+    dest = request.headers.get('sec-fetch-dest')
+    return dest in ('document', 'iframe') if dest else 'text/html' in request.headers.get('accept', '')
+
+
+def _redirect(target: str, request: Request) -> Response:
+    query = f'?{request.url.query}' if request.url.query else ''
+    return RedirectResponse(target + query, status_code=307)
+
+
+def _not_found() -> Response:
+    return HTMLResponse('<h1>Not found</h1>', status_code=404)
+
+
+def _plain(status: int, message: str) -> Response:
+    return Response(message, status_code=status, media_type='text/plain; charset=utf-8')
 
 
 def _paused() -> Response:

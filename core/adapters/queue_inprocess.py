@@ -1,41 +1,41 @@
-"""JobQueue backed by the database: a dispatcher that starts claimed builds as asyncio tasks.
+"""JobQueue of the single container: the database is the queue, a dispatcher runs claimed builds as asyncio tasks.
 
 The queue itself is the QUEUED rows, so nothing is lost on a restart and tier priority and
-concurrency limits are applied in one place (`claim`). `enqueue` only wakes dispatchers, through
-the Notifier: in-process by default, across processes (web + `main.py worker`) with Redis.
-With `dispatch=False` (WORKERS=external) this process only announces work.
+concurrency limits are applied in one place (`claim`, atomic across processes). `enqueue` wakes this
+process's dispatcher; a periodic look catches builds queued by another process sharing the database
+(several `serve` processes with WORKERS=inprocess). Scaled out, builds run on arq workers instead
+(`queue_arq.py`, WORKERS=external). With `dispatch=False` this process only records builds (tests).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from uuid import UUID
-
-from core.ports import Notifier
 
 logger = logging.getLogger(__name__)
 
 Claim = Callable[[], Awaitable[UUID | None]]
 Run = Callable[[UUID], Awaitable[object]]
-TOPIC = 'builds:queued'
+LOOK_EVERY_S = 30.0  # builds queued elsewhere (another process, a lost wake-up) wait at most this long
 
 
 class InProcessQueue:
-    def __init__(self, notifier: Notifier, *, concurrency: int = 4, dispatch: bool = True) -> None:
-        self.notifier = notifier
+    def __init__(self, *, concurrency: int = 4, dispatch: bool = True, look_every_s: float = LOOK_EVERY_S) -> None:
         self.concurrency = concurrency
         self.dispatch = dispatch
+        self.look_every_s = look_every_s
         self._claim: Claim | None = None
         self._run: Run | None = None
         self._wake = asyncio.Event()
         self._tasks: dict[UUID, asyncio.Task[None]] = {}
         self._dispatcher: asyncio.Task[None] | None = None
-        self._listener: asyncio.Task[None] | None = None
 
-    def bind(self, *, claim: Claim, run: Run) -> None:
-        """Connect the queue to what picks the next build and what runs one (jobs.runner)."""
+    def bind(self, *, claim: Claim, run: Run, recover: Run | None = None) -> None:
+        """Connect the queue to what picks the next build and what runs one (jobs.runner). `recover` is not
+        needed here: the single container re-queues every interrupted build when it starts (jobs.recovery)."""
         self._claim, self._run = claim, run
 
     @property
@@ -44,30 +44,18 @@ class InProcessQueue:
 
     async def enqueue(self, job_id: UUID) -> None:
         self._wake.set()
-        await self.notifier.publish(TOPIC, 1)
 
     async def start(self) -> None:
         if not self.dispatch:
             return
         if self._claim is None or self._run is None:
             raise RuntimeError('InProcessQueue.bind() must be called before start()')
-        listener = await self.notifier.listen(TOPIC)
-        self._listener = asyncio.create_task(self._listen(listener), name='build-queue-listener')
         self._dispatcher = asyncio.create_task(self._dispatch(), name='build-dispatcher')
         self._wake.set()  # pick up builds queued before this process started
 
-    async def _listen(self, listener) -> None:  # type: ignore[no-untyped-def]
-        """Another process queued a build (or a slot freed there): look again."""
-        try:
-            while True:
-                await listener.wait(60.0)  # the timeout is a safety net for a lost wake-up
-                self._wake.set()
-        finally:
-            await listener.close()
-
     async def stop(self) -> None:
         """Cancel running builds; their rows stay in a running state and recovery re-queues them."""
-        tasks = [t for t in (self._listener, self._dispatcher, *self._tasks.values()) if t is not None]
+        tasks = [t for t in (self._dispatcher, *self._tasks.values()) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -76,7 +64,8 @@ class InProcessQueue:
     async def _dispatch(self) -> None:
         assert self._claim is not None
         while True:
-            await self._wake.wait()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.look_every_s)
             self._wake.clear()
             while len(self._tasks) < self.concurrency:
                 try:

@@ -1,15 +1,22 @@
 """Local sandbox: one workspace directory per build, commands under bubblewrap when present.
 
-Isolation with bubblewrap: the command runs as the unprivileged SANDBOX_UID (when the app runs
-as root), sees only its workspace (read-write), read-only system dirs and a private /tmp, with
-a clean environment, rlimits (processes, address space, file size, open files) and fresh
-pid/ipc/uts namespaces. Network (SANDBOX_NETWORK):
+Isolation with bubblewrap: the command runs as its workspace's own unprivileged uid (when the app
+runs as root), sees only its workspace (read-write), read-only system dirs and a size-capped private
+/tmp and /dev/shm, with a clean environment, rlimits (processes, data size, file size, open files)
+and fresh pid/ipc/uts namespaces. One sandbox cannot starve another (`sandbox_local_limits.py`):
+a cgroup per sandbox where the host allows it, else a uid per sandbox, and a cap on the workspace's
+size checked after every command and before every write. Network (SANDBOX_NETWORK):
 - `isolated` (default): each command has its own network namespace with only a loopback, so
-  sandboxed code cannot reach services on the host's 127.0.0.1 (Postgres, Redis, this app) and
-  package downloads fail (fast, with a note saying why). The dev server listens on 127.0.0.1
+  sandboxed code cannot reach services on the host's 127.0.0.1 (Postgres, Redis, this app); without
+  an egress proxy package downloads fail (fast, with a note saying why). The dev server listens on 127.0.0.1
   inside; `sandbox_bridge_inside.py` exposes it on a Unix socket in the workspace
   (`.cofounder/app.sock`) and `HostBridge` serves that on a free port of the host's 127.0.0.1,
   so `start_app()` still returns `http://127.0.0.1:<port>`.
+  With an egress proxy (`egress_proxy.py`, wired by core/services.py) the namespace has one way out:
+  `sandbox_egress_inside.py` listens on 127.0.0.1:EGRESS_PORT in there (HTTP_PROXY, npm's and pip's proxy
+  settings point at it) and relays to the host proxy's Unix socket for this sandbox, bind-mounted read-only;
+  the proxy lets only the allowlisted registries through and its refusals are written to the output of
+  the commands (and app) running at the time, so they reach the build log and the feed.
 - `shared`: the host's network: npm/pip downloads work, but sandboxed code can connect to
   anything the host can (give Postgres and Redis passwords). The app's port is reached directly.
 Without bubblewrap commands still run (rlimits, clean env, own session, host network) and
@@ -34,12 +41,23 @@ import subprocess
 import time
 import uuid
 from collections import deque
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from core.adapters.sandbox_local_bridge import HostBridge
 from core.adapters.sandbox_local_exec import SANDBOX_ROOT, Launch, Limits, bwrap_launch, find_bwrap, plain_launch
 from core.adapters.sandbox_local_fs import WorkspaceFS, split_relative
+from core.adapters.sandbox_local_limits import (
+    PER_UID,
+    SHARED,
+    Cgroups,
+    UidAllocator,
+    WorkspaceUsage,
+    cgroup_tag,
+    detect_cgroups,
+    workspace_full_message,
+)
 from core.builds.devserver import CANDIDATE_FILES, detect_start
 from core.config import Settings
 from core.ports import CommandResult, OutputCallback, SandboxError
@@ -52,6 +70,7 @@ APP_TAIL_CHARS = 4_000
 APP_START_DEADLINE_S = 20.0
 INSTALL_TIMEOUT_S = 600.0
 TIMEOUT_EXIT_CODE = 124  # like coreutils `timeout`
+WORKSPACE_FULL_EXIT_CODE = 122  # a command that succeeded but left the workspace over its cap (EDQUOT's number)
 
 # Isolated network: the dev server's door to the host (see the module docstring).
 APP_SOCKET = '.cofounder/app.sock'  # workspace-relative; .cofounder is never listed or archived
@@ -61,11 +80,41 @@ INSIDE_APP_PORT = 3000  # the app's own network namespace: any port is free ther
 _NETWORK_ERROR = re.compile(
     r'EAI_AGAIN|ENOTFOUND|ENETUNREACH|Temporary failure in name resolution|Network is unreachable'
     r'|Could not resolve host|Name or service not known|getaddrinfo|Failed to establish a new connection'
+    r'|egress allowlist|CONNECT tunnel failed|Tunnel connection failed'  # refused by the egress proxy
+)
+EGRESS_INSIDE = '/run/cofounder/egress.py'  # the relay script, read-only (--ro-bind-data)
+EGRESS_SOCKET = '/run/cofounder/egress.sock'  # the host proxy's socket for this sandbox, bound read-only
+EGRESS_SOURCE = Path(__file__).with_name('sandbox_egress_inside.py')
+EGRESS_PORT = 3128
+_PROXY_URL = f'http://127.0.0.1:{EGRESS_PORT}'
+PROXY_ENV = {
+    **{name: _PROXY_URL for name in ('HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy')},
+    'npm_config_proxy': _PROXY_URL,
+    'npm_config_https_proxy': _PROXY_URL,
+    'PIP_PROXY': _PROXY_URL,
+    'NO_PROXY': 'localhost,127.0.0.1,::1',  # the app and its tests talk to themselves directly
+    'no_proxy': 'localhost,127.0.0.1,::1',
+}
+EGRESS_NOTE = (
+    '\n[this sandbox reaches only the allowed package registries (through a proxy): other outside '
+    'connections fail. The proxy says above which host it refused, if any.]\n'
 )
 NO_NETWORK_NOTE = (
     '\n[this sandbox has no network access (SANDBOX_NETWORK=isolated): package downloads and other outside '
     'connections fail. Use the Python standard library, Node built-ins and what is already installed.]\n'
 )
+
+
+class EgressDoor(Protocol):
+    async def close(self) -> None: ...
+
+
+class EgressGate(Protocol):
+    """The host's egress proxy (core/adapters/egress_proxy.py): one socket per sandbox."""
+
+    async def listen(
+        self, directory: Path, name: str, *, on_refusal: Callable[[str], Awaitable[None]], owner: int | None
+    ) -> EgressDoor: ...
 
 
 def bubblewrap_available() -> bool:
@@ -79,30 +128,66 @@ class LocalSandboxProvider:
     name = 'local'
     apps_survive_restart = False  # the apps are our child processes
 
-    def __init__(self, settings: Settings, *, use_bwrap: bool | None = None) -> None:
+    def __init__(self, settings: Settings, *, use_bwrap: bool | None = None, egress: EgressGate | None = None) -> None:
         self.settings = settings
         bwrap = find_bwrap()
         if use_bwrap and not bwrap:
             raise SandboxError('bubblewrap was requested but the bwrap binary is not installed')
         self.bwrap: str | None = bwrap if use_bwrap in (None, True) else None
         self.as_root = os.geteuid() == 0
-        self.sandbox_uid: int | None = settings.SANDBOX_UID if (self.bwrap and self.as_root) else None
         # only bubblewrap can give a command its own network namespace; the fallback shares the host's
         self.isolated_network = self.bwrap is not None and settings.SANDBOX_NETWORK == 'isolated'
+        self.egress = egress if self.isolated_network else None  # the shared network needs no proxy
+        self.egress_dir = settings.data_dir / 'egress'
         self.root = settings.data_dir / 'workspaces'
         self._live: dict[str, LocalSandbox] = {}
         self._prepared = False
+        self.cgroups, self.uids, self.limits_mode = self._choose_limits(settings)
+        # one shared uid only in the `shared` mode (as root): SANDBOX_UID_BASE itself
+        self.sandbox_uid: int | None = settings.SANDBOX_UID_BASE if (self.bwrap and self.as_root) else None
+
+    def _choose_limits(self, settings: Settings) -> tuple[Cgroups | None, UidAllocator | None, str]:
+        """SANDBOX_LIMITS: cgroup (required), uid (required), shared, or auto (the best this host allows)."""
+        wanted = settings.SANDBOX_LIMITS
+        uids = None
+        if self.bwrap and self.as_root and wanted != 'shared':
+            uids = UidAllocator(self.root, settings.SANDBOX_UID_BASE, settings.SANDBOX_UID_COUNT)
+        elif wanted == 'uid':
+            raise SandboxError('SANDBOX_LIMITS=uid needs bubblewrap and the app running as root')
+        cgroups = None
+        if wanted in ('auto', 'cgroup'):
+            cgroups = detect_cgroups(cgroup_tag(settings.data_dir), settings.SANDBOX_CGROUP_PARENT)
+            if cgroups is None and wanted == 'cgroup':
+                raise SandboxError(
+                    'SANDBOX_LIMITS=cgroup, but no writable cgroup with the memory and pids '
+                    'controllers was found (run as root, or delegate one: SANDBOX_CGROUP_PARENT)'
+                )
+        mode = cgroups.mode if cgroups else (PER_UID if uids else SHARED)
+        return cgroups, uids, mode
 
     @property
     def uses_bubblewrap(self) -> bool:
         return self.bwrap is not None
 
     def isolation(self) -> str:
+        limits = self.limits_description()
         if not self.bwrap:
-            return 'subprocess only, shared host network (install bubblewrap for isolation)'
-        who = f'uid {self.sandbox_uid}' if self.sandbox_uid is not None else f'uid {os.geteuid()}'
+            return f'subprocess only, shared host network (install bubblewrap for isolation); limits: {limits}'
         network = 'own network namespace' if self.isolated_network else 'shared host network'
-        return f'bubblewrap ({who}, pid/ipc/uts namespaces, {network}, clean env, rlimits)'
+        if self.egress:
+            network += ', package registries through the egress proxy'
+        return f'bubblewrap (pid/ipc/uts namespaces, {network}, clean env, rlimits); limits: {limits}'
+
+    def limits_description(self) -> str:
+        """How one sandbox is kept from starving the others, in words (for /readyz and the admin page)."""
+        parts = [self.cgroups.describe()] if self.cgroups else []
+        if self.uids:
+            parts.append(f'a uid per sandbox from {self.uids.base} ({self.uids.count} uids)')
+        elif self.sandbox_uid is not None:
+            parts.append(f'every sandbox shares uid {self.sandbox_uid}')
+        if not parts:
+            parts.append(f'every sandbox shares uid {os.geteuid()}: per-process rlimits only')
+        return f'{self.limits_mode}: ' + ', '.join(parts)
 
     async def probe(self) -> None:
         sandbox = await self.create(key=f'health-{uuid.uuid4().hex[:12]}')
@@ -119,7 +204,7 @@ class LocalSandboxProvider:
         if key in self._live:
             return self._live[key]
         await asyncio.to_thread(self._make_workspace, key)
-        return self._attach(key)
+        return self._attach(key, *await asyncio.to_thread(self._own_limits, key))
 
     async def connect(self, sandbox_id: str) -> LocalSandbox | None:
         try:
@@ -130,8 +215,11 @@ class LocalSandboxProvider:
             stale = self._live.pop(sandbox_id, None)  # removed behind our back (retention, another worker)
             if stale:
                 await stale.kill_processes()
+            if self.cgroups:  # its groups go with it
+                await asyncio.to_thread(self.cgroups.remove, sandbox_id)
             return None
-        return self._live.get(sandbox_id) or self._attach(sandbox_id)
+        return self._live.get(sandbox_id) or self._attach(sandbox_id, *await asyncio.to_thread(self._own_limits,
+                                                                                               sandbox_id))  # fmt: skip
 
     async def close(self) -> None:
         """Stop every process and preview bridge this provider started (the process is shutting down);
@@ -139,10 +227,19 @@ class LocalSandboxProvider:
         for sandbox in list(self._live.values()):
             await sandbox.kill_processes()
 
-    def _attach(self, key: str) -> LocalSandbox:
-        sandbox = LocalSandbox(self, key, self.root / key)
+    def _attach(self, key: str, uid: int | None, cgroup_procs: list[str]) -> LocalSandbox:
+        sandbox = LocalSandbox(self, key, self.root / key, uid=uid, cgroup_procs=cgroup_procs)
         self._live[key] = sandbox
         return sandbox
+
+    def _own_limits(self, key: str) -> tuple[int | None, list[str]]:
+        """The workspace's own uid and cgroups (blocking: file system and cgroupfs writes)."""
+        uid = self.uids.assign(key) if self.uids else self.sandbox_uid
+        procs: list[str] = []
+        if self.cgroups:
+            limits = Limits.from_settings(self.settings)
+            procs = self.cgroups.prepare(key, memory_bytes=limits.group_memory_bytes, pids=limits.nproc)
+        return uid, procs
 
     def _forget(self, key: str) -> None:
         self._live.pop(key, None)
@@ -160,7 +257,7 @@ class LocalSandboxProvider:
         except FileExistsError:
             if not _is_real_dir(path):
                 raise SandboxError(f'workspace {key} is not a directory') from None
-        if self.sandbox_uid is not None:
+        if self.sandbox_uid is not None and self.uids is None:
             os.chown(path, self.sandbox_uid, self.sandbox_uid, follow_symlinks=False)
 
 
@@ -259,25 +356,53 @@ class _Proc:
 class LocalSandbox:
     """One workspace; implements core.ports.Sandbox."""
 
-    def __init__(self, provider: LocalSandboxProvider, key: str, path: Path) -> None:
+    def __init__(
+        self, provider: LocalSandboxProvider, key: str, path: Path, *, uid: int | None, cgroup_procs: list[str]
+    ) -> None:
         self.id = key
         self.provider = provider
         self.path = path
-        owner = (provider.sandbox_uid, provider.sandbox_uid) if provider.sandbox_uid is not None else None
-        self.fs = WorkspaceFS(path, owner)
+        self.uid = uid
+        self.cgroup_procs = cgroup_procs
+        self.fs = WorkspaceFS(path, (uid, uid) if uid is not None else None)
         self.limits = Limits.from_settings(provider.settings)
+        self._usage: WorkspaceUsage | None = None  # measured after each command, estimated between
         self._procs: set[_Proc] = set()
         self._app: _Proc | None = None
         self._app_port: int | None = None  # the port on the host's 127.0.0.1 (the bridge's, when isolated)
         self._bridge: HostBridge | None = None
         self._app_tail: deque[str] = deque()
         self._app_lock = asyncio.Lock()
+        self._egress: EgressDoor | None = None
+        self._egress_lock = asyncio.Lock()
+        self._sinks: set[_Collector] = set()  # the output of what runs now: where egress refusals are said
 
     # ── files ────────────────────────────────────────────────────────────────────────────────
 
     async def write_file(self, path: str, data: str | bytes) -> None:
         raw = data.encode() if isinstance(data, str) else data
+        usage = self._usage or await self._measure()
+        if usage.bytes + len(raw) > self.limits.workspace_bytes or usage.files >= self.limits.workspace_files:
+            usage = await self._measure()  # the estimate may be stale (files deleted since): check for real
+            if usage.bytes + len(raw) > self.limits.workspace_bytes or usage.files >= self.limits.workspace_files:
+                raise SandboxError(f'cannot write {path}: {self._full_message(usage)}')
         await asyncio.to_thread(self.fs.write, path, raw)
+        usage.bytes += len(raw)  # an estimate until the next measurement (an overwrite counts twice)
+        usage.files += 1
+
+    async def _measure(self) -> WorkspaceUsage:
+        self._usage = await asyncio.to_thread(WorkspaceUsage.measure, self.path)
+        return self._usage
+
+    def _full_message(self, usage: WorkspaceUsage) -> str:
+        return workspace_full_message(usage, self.limits.workspace_bytes, self.limits.workspace_files)
+
+    async def workspace_full(self) -> str | None:
+        """The message to show when the workspace is over its size cap (measured now), else None."""
+        usage = await self._measure()
+        if usage.over(self.limits.workspace_bytes, self.limits.workspace_files):
+            return self._full_message(usage)
+        return None
 
     async def read_file(self, path: str) -> bytes:
         return await asyncio.to_thread(self.fs.read, path)
@@ -311,7 +436,12 @@ class LocalSandbox:
         limit = self.provider.settings.SANDBOX_COMMAND_TIMEOUT if timeout is None else timeout
         started = time.monotonic()
         out, err = _Collector(on_stdout), _Collector(on_stderr)
-        proc = await self._spawn(command, cwd=cwd, stdout=out, stderr=err)
+        self._sinks.add(err)
+        try:
+            proc = await self._spawn(command, cwd=cwd, stdout=out, stderr=err)
+        except BaseException:
+            self._sinks.discard(err)
+            raise
         timed_out = False
         try:
             await asyncio.wait_for(asyncio.shield(proc.exited), limit)
@@ -321,7 +451,12 @@ class LocalSandbox:
             # background children (e.g. `server &`) die with the command, and release the pipes
             await proc.finish()
             self._procs.discard(proc)
+            self._sinks.discard(err)
         code = TIMEOUT_EXIT_CODE if timed_out else (proc.returncode or 0)
+        full = await self.workspace_full()
+        if full:  # the agent reads it in the tool's result, the founder in the build log
+            await err.emit(f'\n[{full}]\n')
+            code = code or WORKSPACE_FULL_EXIT_CODE
         if timed_out:
             err.note(f'\n[command timed out after {limit:g}s and was killed]\n')
         elif (
@@ -329,7 +464,8 @@ class LocalSandbox:
             and self.provider.isolated_network
             and _NETWORK_ERROR.search(out.text()[-8000:] + err.text()[-8000:])
         ):
-            await err.emit(NO_NETWORK_NOTE)  # the agent (and the build log) learn why, not just that it failed
+            # the agent (and the build log) learn why, not just that it failed
+            await err.emit(EGRESS_NOTE if self.provider.egress else NO_NETWORK_NOTE)
         return CommandResult(code, out.text(), err.text(), timed_out, time.monotonic() - started)
 
     async def _spawn(
@@ -342,7 +478,8 @@ class LocalSandbox:
         env: dict[str, str] | None = None,
         with_bridge: bool = False,
     ) -> _Proc:
-        launch = await asyncio.to_thread(self._launch, command, cwd, env, with_bridge)
+        egress = await self._egress_socket()
+        launch = await asyncio.to_thread(self._launch, command, cwd, env, with_bridge, egress)
         try:
             proc = await _Proc.start(launch)
         except OSError as exc:
@@ -358,19 +495,55 @@ class LocalSandbox:
         self._procs.add(proc)
         return proc
 
-    def _launch(self, command: str, cwd: str, env: dict[str, str] | None, with_bridge: bool = False) -> Launch:
+    def _launch(
+        self, command: str, cwd: str, env: dict[str, str] | None, with_bridge: bool = False, egress: str | None = None
+    ) -> Launch:
         parts = split_relative(cwd)
         self.fs.require_dir(parts)  # the cwd must be a real directory inside the workspace
         if self.provider.bwrap:
-            if self.provider.sandbox_uid is not None:
+            if self.uid is not None:
                 # something else (a tmp cleaner, pytest's own tmp-dir hardening) may have reset it
-                _grant_traversal(self.provider.root, self.provider.sandbox_uid)
+                _grant_traversal(self.provider.root, self.uid)
             # the script goes in as data (memfd → --ro-bind-data): no host path the sandbox uid must reach
-            files = {BRIDGE_INSIDE: _bridge_script_fd()} if with_bridge else None
+            files = {BRIDGE_INSIDE: _script_fd(_bridge_source())} if with_bridge else {}
+            binds, wrapper = None, None
+            if egress:  # the relay listens in the command's namespace before the command starts
+                files[EGRESS_INSIDE] = _script_fd(_egress_source())
+                binds = {EGRESS_SOCKET: egress}
+                wrapper = ['/usr/bin/python3', '-I', '-S', EGRESS_INSIDE, EGRESS_SOCKET, str(EGRESS_PORT)]
+                env = {**PROXY_ENV, **(env or {})}
             return bwrap_launch(self.provider.bwrap, command, workspace=self.path, cwd_parts=parts,
-                                limits=self.limits, uid=self.provider.sandbox_uid, extra_env=env,
-                                isolated_network=self.provider.isolated_network, files=files)  # fmt: skip
-        return plain_launch(command, workspace=self.path, cwd_parts=parts, limits=self.limits, extra_env=env)
+                                limits=self.limits, uid=self.uid, extra_env=env,
+                                isolated_network=self.provider.isolated_network, files=files or None,
+                                cgroup_procs=self.cgroup_procs, ro_binds=binds, wrapper=wrapper)  # fmt: skip
+        return plain_launch(command, workspace=self.path, cwd_parts=parts, limits=self.limits, extra_env=env,
+                            cgroup_procs=self.cgroup_procs)  # fmt: skip
+
+    async def _egress_socket(self) -> str | None:
+        """The host path of this sandbox's egress socket (opened on first use), or None without a proxy."""
+        gate = self.provider.egress
+        if gate is None:
+            return None
+        async with self._egress_lock:
+            if self._egress is None:
+                try:
+                    self._egress = await gate.listen(self.provider.egress_dir, f'{self.id}.sock',
+                                                     on_refusal=self._say_refusal, owner=self.uid)  # fmt: skip
+                except OSError as exc:
+                    raise SandboxError(f'could not open the egress proxy for this sandbox: {exc}') from exc
+        return str(self.provider.egress_dir / f'{self.id}.sock')
+
+    async def _say_refusal(self, words: str) -> None:
+        """An egress refusal, as a line of what runs now (command or app): build log, feed and the agent."""
+        for sink in list(self._sinks):
+            tail = sink.parts[-1] if sink.parts else '\n'
+            await sink.emit(('' if tail.endswith('\n') else '\n') + words + '\n')
+
+    async def _close_egress(self) -> None:
+        async with self._egress_lock:
+            door, self._egress = self._egress, None
+        if door is not None:
+            await door.close()
 
     async def kill_processes(self) -> None:
         """Kill every process group this sandbox started (commands and the app)."""
@@ -380,6 +553,8 @@ class LocalSandbox:
         await asyncio.gather(*(p.finish() for p in procs))
         self._procs.clear()
         await self._close_bridge()
+        self._sinks.clear()
+        await self._close_egress()
         self._app, self._app_port = None, None
 
     # ── the app's dev server ─────────────────────────────────────────────────────────────────
@@ -403,6 +578,8 @@ class LocalSandbox:
             self._app_tail = deque()
             sink = _Collector(on_output, tail=self._app_tail)
             proc, port = await self._launch_app(plan.command, sink)
+            self._sinks.add(sink)
+            proc.exited.add_done_callback(lambda _: self._sinks.discard(sink))
             if not await _wait_until_answering(proc, port, APP_START_DEADLINE_S):
                 alive = proc.alive()
                 await proc.finish()
@@ -492,6 +669,8 @@ class LocalSandbox:
         await self.kill_processes()
         self.provider._forget(self.id)
         await asyncio.to_thread(shutil.rmtree, self.path, ignore_errors=True)
+        if self.provider.cgroups:
+            await asyncio.to_thread(self.provider.cgroups.remove, self.id)
 
 
 class _Collector:
@@ -560,10 +739,9 @@ async def _answers(port: int) -> bool:
             writer.close()
 
 
-def _bridge_script_fd() -> int:
-    """A memfd holding the in-sandbox bridge script, read from the start by bwrap --ro-bind-data."""
-    data = _bridge_source()
-    fd = os.memfd_create('cofounder-bridge', os.MFD_CLOEXEC)
+def _script_fd(data: bytes) -> int:
+    """A memfd holding an in-sandbox script, read from the start by bwrap --ro-bind-data."""
+    fd = os.memfd_create('cofounder-script', os.MFD_CLOEXEC)
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
@@ -574,6 +752,11 @@ def _bridge_script_fd() -> int:
 @functools.cache
 def _bridge_source() -> bytes:
     return BRIDGE_SOURCE.read_bytes()
+
+
+@functools.cache
+def _egress_source() -> bytes:
+    return EGRESS_SOURCE.read_bytes()
 
 
 def _free_port() -> int:

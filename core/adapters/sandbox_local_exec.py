@@ -2,8 +2,10 @@
 
 With bubblewrap (see STACK-NOTES "Local sandbox"): as root, drop to the sandbox uid with setpriv
 first (bwrap's --uid alone still maps to host root), then prlimit, then bwrap with fresh
-pid/ipc/uts/user namespaces, read-only system dirs, a size-capped private /tmp and only the
-workspace bound read-write. bwrap itself is launched with a minimal environment because the
+pid/ipc/uts/user namespaces, read-only system dirs, a read-only /dev, size-capped private /tmp and
+/dev/shm (an uncapped /dev/shm was a tmpfs of half the host's RAM) and only the workspace bound
+read-write. In the cgroup modes a first step (still as root) moves the command into its sandbox's
+cgroups (`join_argv`). bwrap itself is launched with a minimal environment because the
 sandbox can read it through /proc/1/environ. With an isolated network (SANDBOX_NETWORK=isolated,
 the default) every command also gets `--unshare-net`: only a private loopback, so sandboxed code
 cannot reach services on the host's 127.0.0.1 (Postgres, Redis, the app itself), and downloads
@@ -46,6 +48,17 @@ FSIZE_BYTES = 1 << 30  # largest file a command may write
 NOFILE = 4096
 
 
+# Joins the cgroups named by the first arguments, then execs the rest (runs as root, before setpriv).
+_JOIN_SCRIPT = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; exec "$@"'
+
+
+def join_argv(procs_files: list[str]) -> list[str]:
+    """A prefix that moves the command into its sandbox's cgroups (sandbox_local_limits), then execs the rest."""
+    if not procs_files:
+        return []
+    return ['/bin/sh', '-c', _JOIN_SCRIPT, 'cofounder-join', str(len(procs_files)), *procs_files]
+
+
 def find_bwrap() -> str | None:
     """Path of the bubblewrap binary, or None."""
     return shutil.which('bwrap', path=HOST_PATH + ':/usr/local/bin')
@@ -54,8 +67,11 @@ def find_bwrap() -> str | None:
 @dataclass
 class Limits:
     nproc: int
-    memory_bytes: int
-    tmpfs_bytes: int
+    memory_bytes: int  # per process
+    tmpfs_bytes: int  # each of /tmp and /dev/shm
+    group_memory_bytes: int = 0  # the whole sandbox, in the cgroup modes
+    workspace_bytes: int = 0
+    workspace_files: int = 0
     fsize: int = FSIZE_BYTES
     nofile: int = NOFILE
 
@@ -65,6 +81,9 @@ class Limits:
             nproc=settings.SANDBOX_MAX_PROCS,
             memory_bytes=settings.SANDBOX_MEMORY_MB << 20,
             tmpfs_bytes=settings.SANDBOX_TMPFS_MB << 20,
+            group_memory_bytes=settings.SANDBOX_GROUP_MEMORY_MB << 20,
+            workspace_bytes=settings.SANDBOX_WORKSPACE_MB << 20,
+            workspace_files=settings.SANDBOX_WORKSPACE_FILES,
         )
 
 
@@ -98,39 +117,54 @@ def bwrap_launch(
     extra_env: dict[str, str] | None = None,
     isolated_network: bool = False,
     files: dict[str, int] | None = None,
+    cgroup_procs: list[str] | None = None,
+    ro_binds: dict[str, str] | None = None,
+    wrapper: list[str] | None = None,
 ) -> Launch:
-    """setpriv (when root) → prlimit → bwrap → /bin/sh -c command.
+    """[join cgroups →] setpriv (when root) → prlimit → bwrap → [wrapper] /bin/sh -c command.
 
     `isolated_network` adds --unshare-net. `files` maps a path inside the sandbox to a readable fd
     whose content bwrap copies there read-only (--ro-bind-data), e.g. the dev-server bridge script;
     the fds are passed to the child and the caller closes its copies once the process started.
+    `ro_binds` maps a path inside to a host path bound read-only (the egress proxy's socket); with
+    it, an isolated network has a way out, so package managers keep their usual retries.
     """
-    argv: list[str] = []
+    argv: list[str] = join_argv(cgroup_procs or [])
     if uid is not None:
         argv += ['setpriv', f'--reuid={uid}', f'--regid={uid}', '--clear-groups', '--no-new-privs']
     argv += _prlimit_args(limits)
     argv += [bwrap, *_system_binds()]
     if isolated_network:
         argv.append('--unshare-net')
-    argv += ['--proc', '/proc', '--dev', '/dev', '--size', str(limits.tmpfs_bytes), '--tmpfs', '/tmp',
+    size = str(limits.tmpfs_bytes)
+    argv += ['--proc', '/proc', '--dev', '/dev', '--size', size, '--perms', '1777', '--tmpfs', '/dev/shm',
+             '--remount-ro', '/dev', '--size', size, '--tmpfs', '/tmp',
              '--bind', str(workspace), SANDBOX_ROOT,
              '--chdir', '/'.join([SANDBOX_ROOT, *cwd_parts]), '--clearenv']  # fmt: skip
     for dest, fd in (files or {}).items():
         argv += ['--ro-bind-data', str(fd), dest]
-    env = {**NO_NETWORK_ENV, **(extra_env or {})} if isolated_network else extra_env
+    for dest, src in (ro_binds or {}).items():
+        argv += ['--ro-bind', src, dest]
+    env = {**NO_NETWORK_ENV, **(extra_env or {})} if isolated_network and not ro_binds else extra_env
     for key, value in sandbox_env(env).items():
         argv += ['--setenv', key, value]
-    argv += ['--', '/bin/sh', '-c', command]
+    argv += ['--', *(wrapper or []), '/bin/sh', '-c', command]
     return Launch(argv=argv, env={'PATH': HOST_PATH}, pass_fds=tuple((files or {}).values()))
 
 
 def plain_launch(
-    command: str, *, workspace: Path, cwd_parts: list[str], limits: Limits, extra_env: dict[str, str] | None = None
+    command: str,
+    *,
+    workspace: Path,
+    cwd_parts: list[str],
+    limits: Limits,
+    extra_env: dict[str, str] | None = None,
+    cgroup_procs: list[str] | None = None,
 ) -> Launch:
     """Fallback without bubblewrap: rlimits, clean env, cwd in the workspace (no filesystem isolation)."""
     cwd = str(workspace.joinpath(*cwd_parts))
     env = sandbox_env(extra_env, home=str(workspace))
-    argv = ['/bin/sh', '-c', command]
+    argv = join_argv(cgroup_procs or []) + ['/bin/sh', '-c', command]
     if shutil.which('prlimit', path=HOST_PATH):
         # prlimit rather than preexec_fn: a preexec hook forces fork() over the much cheaper vfork()
         return Launch(argv=_prlimit_args(limits) + argv, env=env, cwd=cwd)

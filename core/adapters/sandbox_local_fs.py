@@ -21,7 +21,8 @@ from core.ports import SandboxError
 
 # Ours, not the app's: the dev server's bridge socket (sandbox_local_bridge). Never listed or archived.
 HIDDEN_DIRS = frozenset({'.cofounder'})
-REBUILT_DIRS = frozenset({'node_modules', '.venv', '__pycache__', '.npm', '.cache'})  # rebuilt by installs
+# Rebuilt by installs (.local: where `pip install --user` puts packages, the workspace being HOME).
+REBUILT_DIRS = frozenset({'node_modules', '.venv', '__pycache__', '.npm', '.cache', '.local'})
 ARCHIVE_SKIP_DIRS = REBUILT_DIRS | HIDDEN_DIRS
 SKIP_DIRS = ARCHIVE_SKIP_DIRS | {'.git'}  # also left out of recursive listings
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC

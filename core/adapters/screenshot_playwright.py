@@ -14,8 +14,10 @@ import logging
 import time
 from typing import Any
 
-from playwright.async_api import Browser, Playwright, async_playwright
-from playwright.async_api import TimeoutError as PlaywrightTimeout
+from playwright.async_api import Browser, Page, Playwright, async_playwright
+
+from core.acceptance.spec import AcceptanceCheck, CheckRun
+from core.adapters.screenshot_playwright_checks import run_check
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +101,21 @@ class PlaywrightScreenshotter:
             await self._ensure_browser()
         return self.status()
 
+    async def run_check(self, base_url: str, check: AcceptanceCheck, *, step_timeout_s: float = 5.0) -> CheckRun:
+        """An acceptance check on the warm browser (its own context); never raises."""
+        if not self.enabled:
+            return CheckRun(feature=check.feature, passed=False, ran=False, problem='browser checks are turned off')
+        try:
+            browser = await self._ensure_browser()
+            return await asyncio.wait_for(
+                run_check(browser, base_url, check, step_timeout_s=step_timeout_s),
+                timeout=step_timeout_s * len(check.steps) + 30,
+            )
+        except Exception as exc:  # noqa: BLE001 - the host's browser failed, not the app
+            log.warning('acceptance check %r could not run: %r', check.feature, exc)
+            return CheckRun(feature=check.feature, passed=False, ran=False,
+                            problem='the browser on the server could not run the check')  # fmt: skip
+
     async def close(self) -> None:
         async with self._lock:
             await self._shutdown()
@@ -134,15 +151,15 @@ class PlaywrightScreenshotter:
     async def _shoot(self, url: str, width: int, height: int) -> bytes:
         browser = await self._ensure_browser()
         page = await browser.new_page(viewport={'width': width, 'height': height}, device_scale_factor=1)
+        pending = _InFlight(page)
         try:
             response = await page.goto(url, wait_until='load', timeout=self.goto_timeout_s * 1000)
             if response is not None and response.status >= 500:
                 raise RuntimeError(f'the app answered HTTP {response.status}')
-            if self.settle_timeout_s > 0:  # Playwright reads timeout=0 as "no limit": skip instead
-                try:  # let late requests (fonts, API data) land; dev servers may never go fully idle
-                    await page.wait_for_load_state('networkidle', timeout=self.settle_timeout_s * 1000)
-                except PlaywrightTimeout:
-                    pass
+            if self.settle_timeout_s > 0:
+                # Let late requests (fonts, API data) land. Not Playwright's 'networkidle', which always waits
+                # 500 ms of silence: most pages are idle at 'load', and a shot should not pay for waiting.
+                await pending.settled(self.settle_timeout_s)
             return await page.screenshot(type='png', full_page=False)
         finally:
             await _quietly(page.close())
@@ -170,6 +187,41 @@ class PlaywrightScreenshotter:
             await _quietly(browser.close())
         if playwright is not None:
             await _quietly(playwright.stop())
+
+
+class _InFlight:
+    """The page's requests still in flight, and an event for when there are none."""
+
+    QUIET_S = 0.05  # a request started by a script right after 'load' shows up within this
+
+    def __init__(self, page: Page) -> None:
+        self.open: set[Any] = set()
+        self.idle = asyncio.Event()
+        self.idle.set()
+        page.on('request', self._started)
+        page.on('requestfinished', self._ended)
+        page.on('requestfailed', self._ended)
+
+    def _started(self, request: Any) -> None:
+        self.open.add(request)
+        self.idle.clear()
+
+    def _ended(self, request: Any) -> None:
+        self.open.discard(request)
+        if not self.open:
+            self.idle.set()
+
+    async def settled(self, limit_s: float) -> None:
+        """Wait until nothing is in flight for QUIET_S (or `limit_s` passed: dev servers may never go idle)."""
+        try:
+            async with asyncio.timeout(limit_s):
+                while True:
+                    await self.idle.wait()
+                    await asyncio.sleep(self.QUIET_S)
+                    if self.idle.is_set():
+                        return
+        except TimeoutError:
+            pass
 
 
 async def _quietly(step: Any) -> None:

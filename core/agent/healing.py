@@ -17,7 +17,8 @@ _NORMALISERS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r'\d+(\.\d+)*'), '<n>'),
     (re.compile(r'\s+'), ' '),
 ]
-_NETWORK = re.compile(r'no network access|EAI_AGAIN|ENOTFOUND|Could not resolve host|Name or service not known|'
+_NETWORK = re.compile(r'no network access|only the allowed package registries|egress allowlist|'
+                      r'EAI_AGAIN|ENOTFOUND|Could not resolve host|Name or service not known|'
                       r'Temporary failure in name resolution|Network is unreachable|Failed to establish',
                       re.I)  # fmt: skip
 
@@ -27,6 +28,7 @@ PLAIN_PROBLEMS: dict[str, str] = {
     'command': 'A command that checks or runs the app keeps failing.',
     'file': 'Reading or changing one of the app’s files keeps failing.',
     'app': 'The app does not start or does not answer.',
+    'check': 'A feature does not work yet when it is tried in a browser.',
     'input': 'I keep asking for a step in a way the tools do not accept.',
     'tool': 'One of my steps keeps failing.',
     'incomplete': 'I tried to finish while parts of the plan were not done.',
@@ -54,11 +56,16 @@ def failure_kind(tool: str, output: str) -> str:
         return 'file'
     if tool == 'take_screenshot':
         return 'app'
+    if tool == 'acceptance_check':
+        return 'check'
     return 'tool'
 
 
 def signature(kind: str, text: str) -> str:
-    """`kind:hash` (12 hex digits of the normalised text)."""
+    """`kind:hash` (12 hex digits of the normalised text). Every network failure is one problem (the workspace
+    cannot reach it), whichever URL or tool met it, so trying other mirrors counts as attempts at it."""
+    if kind == 'network':
+        text = kind
     return f'{kind}:{hashlib.sha256(normalise(text).encode()).hexdigest()[:12]}'
 
 

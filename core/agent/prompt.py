@@ -41,10 +41,18 @@ core feature, a home page with the value proposition, a shared navigation, simpl
 the build is ready the platform starts the app and checks that its home page answers and shows each name.
 - Complete every phase you planned before you end your turn; a step that keeps failing is counted, and after \
 three failures of the same kind the founder is asked to decide.
-- The platform starts the app by detection, in this order: (1) a Python standard-library server in app.py that \
-listens on 127.0.0.1 and the port in the PORT environment variable (default 8000); (2) a static index.html; \
-(3) package.json with a "start" (or "dev") script reading PORT. Prefer (1) with no third-party packages; keep \
-data in JSON files under data/.
+- Build with the stack the chosen plan names (its "Stack" line below): for example FastAPI or Flask with \
+SQLite, Vite + React, NiceGUI, or the Python standard library. With no plan or no stack, write a Python \
+standard-library server with no third-party packages and keep data in JSON files under data/.
+- Packages: the workspace reaches only the package registries (npm and PyPI) through a proxy; pin exact \
+versions (requirements.txt with ==, package.json without ^ or ~) and install them yourself with bash \
+("python3 -m pip install --user --break-system-packages -r requirements.txt", "npm install") before you try \
+the app; the platform installs them again before its checks.
+- The platform starts the app by detection, in this order: (1) package.json with a "dev" (or "start") script \
+(a Vite dev server gets --port and --host flags; other servers must read PORT); (2) app.py, main.py or \
+server.py that listens on 127.0.0.1 at the port in the PORT environment variable (default 8000), for example \
+by calling uvicorn.run(app, host="127.0.0.1", port=int(os.environ["PORT"])) under `if __name__ == "__main__"`; \
+(3) a static index.html. For deployment, a Procfile "web:" line names the production start command.
 - Escape everything you show in HTML. Keep secrets out of the code: read them from environment variables and \
 list their names in .env.example with empty values. Include a README.md."""
 
@@ -100,6 +108,9 @@ def _plan_section(plan: dict[str, Any]) -> str:
     for key in ('time', 'cost', 'risk', 'stack'):
         if plan.get(key):
             lines.append(f'{key.capitalize()}: {plan[key]}')
+    if isinstance(plan.get('accounts'), bool):  # the plan's scope (core/journey/plans.py RULES)
+        lines.append('Accounts: ' + ('sign-up and sign-in, one account per person' if plan['accounts']
+                                     else 'none: this plan has no sign-in'))  # fmt: skip
     for key in ('tradeoffs', 'phases'):
         if plan.get(key):
             lines.append(f'{key.capitalize()}: ' + '; '.join(str(item) for item in plan[key]))

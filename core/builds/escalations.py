@@ -79,6 +79,15 @@ async def _count(session: AsyncSession, project_id: uuid.UUID, sig: str) -> int:
     return int((await session.execute(upsert)).scalar_one())
 
 
+async def founder_skipped(sessions: SessionFactory, job_id: uuid.UUID, kind: str) -> bool:
+    """Whether the founder chose to leave a failing part of this kind out of this build's version."""
+    async with sessions() as session:
+        rows = await session.exec(
+            select(Escalation).where(Escalation.job_id == job_id, col(Escalation.signature).startswith(f'{kind}:'))
+        )
+        return any(row.decision == SKIP for row in rows.all())
+
+
 def options_for(kind: str) -> tuple[list[str], str]:
     """(the options offered, the one recommended) for a kind of failure."""
     if kind in {'cap', 'repeat', 'incomplete'}:

@@ -14,6 +14,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from core import metrics
+from core.acceptance.runs import Outcome, load_checks, record, run_all
+from core.acceptance.spec import AcceptanceCheck, CheckRun
 from core.agent import checkpoint
 from core.agent.healing import MAX_ATTEMPTS, PLAIN_PROBLEMS, failure_kind, guidance, signature
 from core.agent.loop import FINISH_CALL, MALFORMED_CALL, AgentOutcome, AgentRunContext, FailureAdvice, run_agent
@@ -21,8 +24,15 @@ from core.agent.safety import founder_safe
 from core.agent.tools import default_tools
 from core.agent.tools.base import ToolContext
 from core.builds.changelog import changelog
-from core.builds.context import system_prompt_for
-from core.builds.escalations import Failure, bump_provider_waits, escalate, record_failure, send_back_to_agent
+from core.builds.context import built_features, system_prompt_for
+from core.builds.escalations import (
+    Failure,
+    bump_provider_waits,
+    escalate,
+    founder_skipped,
+    record_failure,
+    send_back_to_agent,
+)
 from core.builds.holds import HoldContext, done_today_sentence, put_to_sleep, spend_sentence, stop_for_budget
 from core.builds.jobs import cancel_topic
 from core.builds.logs import LogBuffer, Redactor
@@ -35,11 +45,11 @@ from core.builds.verify import home_page_problem
 from core.builds.versions import assign_version
 from core.db import SessionFactory, transaction
 from core.event_log import EventLog
-from core.events import BudgetUpdated, BuildEvent, Healing, PhaseCompleted
+from core.events import BudgetUpdated, BuildEvent, Healing, PhaseCompleted, ToolCalled
 from core.journey import timeline
-from core.journey.brief import latest
 from core.metering import model_for, record_usage
 from core.models import Artifact, BuildJob, User, utcnow
+from core.observability import bind_log_context
 from core.ports import (
     LLM,
     BlobStore,
@@ -54,6 +64,7 @@ from core.ports import (
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_S = 10.0
+CHANGES_FILES = {'write_file', 'edit_file', 'bash'}  # tools after which a running app may be stale
 PROVIDER_RETRY_MAX_S = 30 * 60
 STAGE_SENTENCES = {
     BuildState.SCAFFOLD: 'Setting up a fresh workspace for your app',
@@ -94,6 +105,7 @@ async def run_build(deps: BuildDeps, job_id: uuid.UUID) -> str:
         job = await session.get(BuildJob, job_id)
     if job is None or job.state != BuildState.STARTING:
         return job.state if job else 'missing'
+    bind_log_context(build_id=job.id, user_id=job.user_id)  # this build's log lines name it (OPS-3)
     return await BuildRun(deps, job).execute()
 
 
@@ -108,6 +120,8 @@ class BuildRun:
         self.tool_ctx: ToolContext | None = None
         self.pacer: BuildPacer | None = None
         self.failure: Failure | None = None  # the failure an escalating run stopped on
+        self.app_stale = True  # files changed since the app last started: restart it before a check
+        self.checks: Outcome | None = None  # the last run of the acceptance checks
 
     async def execute(self) -> str:
         task = asyncio.current_task()
@@ -211,6 +225,7 @@ class BuildRun:
             emit=self._emit,
             screenshot=self._screenshot,
             on_output=self._output,
+            run_check=self._run_check,
             command_timeout=self.deps.command_timeout,
         )
         ctx = AgentRunContext(
@@ -236,7 +251,8 @@ class BuildRun:
         if command is None:
             await self.logs.write('Nothing to install: the app needs no extra packages.\n')
             return None
-        result = await self.sandbox.run(command, timeout=600, on_stdout=self._stdout, on_stderr=self._stderr)
+        running = self.sandbox.run(command, timeout=600, on_stdout=self._stdout, on_stderr=self._stderr)
+        result = await metrics.timed_command('install', running)
         if not result.ok:
             tail = '\n'.join(self.logs.tail(40))
             return await self._send_back('command', f"Installing the app's packages failed:\n{tail}",
@@ -251,11 +267,39 @@ class BuildRun:
             url = await self.sandbox.start_app(on_output=self._stdout)
         except SandboxError as error:
             return await self._send_back('app', f'The app did not start: {error}', 'Started the app')
-        if problem := await home_page_problem(url, await self._feature_names()):
+        self.app_stale = False
+        scope = await self._feature_names()
+        if problem := await home_page_problem(url, scope):
             return await self._send_back('app', problem, 'Checked the home page')
+        self.checks = await self._acceptance(url, scope)
+        if self.checks.failures and not await founder_skipped(self.deps.sessions, self.job.id, 'check'):
+            return await self._send_back('check', self.checks.failures, 'Ran the acceptance checks')
         await self._screenshot('Ready', url=url)
         await self._snapshot('ready')
         return url
+
+    async def _acceptance(self, url: str, scope: list[str]) -> Outcome:
+        """Every check in the workspace, run in the host's browser; results and evidence stored and shown."""
+        assert self.sandbox is not None
+        checks, problems = await load_checks(self.sandbox)
+        runs = await run_all(self.deps.screenshotter, url, checks, scope)
+        outcome = await record(sessions=self.deps.sessions, blobs=self.deps.blobs, job=self.job, runs=runs,
+                               scope=scope, problems=problems)  # fmt: skip
+        await self.events.append(outcome.event)
+        return outcome
+
+    async def _run_check(self, check: AcceptanceCheck) -> CheckRun:
+        """The agent's acceptance_check tool: run one check against the app as the files are now."""
+        assert self.sandbox is not None
+        url = await self.sandbox.app_url()
+        if self.app_stale or not url:
+            await self.sandbox.stop_app()
+            try:
+                url = await self.sandbox.start_app(on_output=self._stdout)
+            except SandboxError as error:
+                return CheckRun(feature=check.feature, passed=False, step='start the app', problem=str(error))
+            self.app_stale = False
+        return await self.deps.screenshotter.run_check(url, check)
 
     async def _ready(self, url: str) -> str:
         async with transaction(self.deps.sessions) as session:
@@ -265,7 +309,9 @@ class BuildRun:
             job.summary = summary = await self._summary()
         changes = await self._changelog(version)
         # IT-4: this version's deploy readiness report, stored before the founder is told; never fails the build
-        await record_readiness(self.deps.sessions, self.sandbox, project_id=self.job.project_id, build_version=version)
+        verified = (self.checks.event.verified, self.checks.event.scoped) if self.checks else None
+        await record_readiness(self.deps.sessions, self.sandbox, project_id=self.job.project_id, build_version=version,
+                               verified=verified)  # fmt: skip
         # The terminal transition also appends build.done (with the version) in the same write.
         self.job = await transition(
             self.events,
@@ -350,9 +396,8 @@ class BuildRun:
         return (self.tool_ctx.phase if self.tool_ctx else None) or ''
 
     async def _feature_names(self) -> list[str]:
-        async with self.deps.sessions() as session:
-            brief = await latest(session, project_id=self.job.project_id, kind='idea_brief')
-        return [str(f.get('name', '')) for f in (brief.content.get('core_features', []) if brief else []) if f]
+        async with self.deps.sessions() as session:  # the plan's scope: a Fast MVP is checked on its must-haves
+            return await built_features(session, self.job)
 
     def _hold(self) -> HoldContext:
         d = self.deps
@@ -421,6 +466,8 @@ class BuildRun:
 
     async def _emit(self, event: BuildEvent) -> BuildEvent:
         stored = await self.events.append(event)
+        if isinstance(event, ToolCalled) and event.tool in CHANGES_FILES:
+            self.app_stale = True
         if isinstance(event, PhaseCompleted) and self.sandbox is not None:  # B-10: snapshot at phase commits
             await self._snapshot('phase')
         return stored
@@ -509,9 +556,7 @@ class BuildRun:
         assert self.sandbox is not None
         files = sorted(f for f in await self.sandbox.list_files('.') if not f.startswith(('data/', '.')))
         phases = [p['name'] for p in (self.tool_ctx.phases if self.tool_ctx else [])]
-        async with self.deps.sessions() as session:
-            brief = await latest(session, project_id=self.job.project_id, kind='idea_brief')
-        features = [f['name'] for f in (brief.content.get('core_features', []) if brief else [])]
+        features = await self._feature_names()
         stack = (
             'Python (standard library)'
             if 'app.py' in files
@@ -524,7 +569,20 @@ class BuildRun:
             'phases': phases,
             'stack': stack,
             'docs': sorted(self.tool_ctx.docs_written) if self.tool_ctx else [],
+            'checks': self._checks_summary(),
         }
+
+    def _checks_summary(self) -> dict:
+        """'4 of 5 features verified' and what failed, in plain words, for the success summary."""
+        if self.checks is None:
+            return {'verified': 0, 'scoped': 0, 'failed': []}
+        event = self.checks.event
+        failed = [
+            {'feature': r.feature, 'step': r.step, 'problem': r.problem, 'regressed_from': r.regressed_from}
+            for r in event.results
+            if not r.passed
+        ]
+        return {'verified': event.verified, 'scoped': event.scoped, 'failed': failed}
 
 
 def _install_command(files: set[str], requirements: str | None) -> str | None:
@@ -533,5 +591,5 @@ def _install_command(files: set[str], requirements: str | None) -> str | None:
         return 'npm install --no-audit --no-fund'
     wanted = [line for line in (requirements or '').splitlines() if line.strip() and not line.strip().startswith('#')]
     if wanted:
-        return 'python3 -m pip install --user --no-input -r requirements.txt'
+        return 'python3 -m pip install --user --break-system-packages --no-input -r requirements.txt'
     return None

@@ -1,13 +1,20 @@
-"""Previews of a built app (B-5, B-6): owner-only links, resume after a pause or restart, pause when idle."""
+"""Previews of a built app (B-5, B-6): owner-only links, resume after a pause or restart, pause when idle.
+
+A paused preview comes back by itself when its owner opens the build page (`auto_resume_due`): after a restart
+every local preview is paused (jobs/recovery.py), and a Resume click per preview was a chore, not a choice.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
 import time
 import uuid
-from datetime import datetime, timedelta
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, Table, and_, func, or_, select, update
@@ -22,9 +29,10 @@ from core.ports import SandboxError, SandboxProvider
 
 log = logging.getLogger(__name__)
 
-TOKEN_LIFETIME_S = 12 * 3600
+LINK_MAX_AGE_S = 12 * 3600  # a link refreshed while in use still dies this long after the owner was granted it
 VIEW_MARK_EVERY = timedelta(minutes=1)  # a preview's last view is written at most this often
 _jobs = cast(Table, BuildJob.__table__)  # type: ignore[attr-defined]
+_users = cast(Table, User.__table__)  # type: ignore[attr-defined]
 
 
 def preview_path(job: BuildJob) -> str:
@@ -32,21 +40,126 @@ def preview_path(job: BuildJob) -> str:
     return f'/preview/{job.id}/'
 
 
-def preview_token(secret: str, job_id: uuid.UUID, *, now: float | None = None) -> str:
-    """A signed, expiring token: the sandboxed preview frame has no cookies, so its URLs carry this."""
-    expires = int((now or time.time()) + TOKEN_LIFETIME_S)
-    return f'{expires}.{_sign(secret, job_id, expires)}'
+# ── capability links ─────────────────────────────────────────────────────────────────────────
+# The sandboxed preview frame has no cookies, so its URLs carry a signed token `grant.expires.signature`
+# (milliseconds): `grant` is when the owner's session was exchanged for it, `expires` a few minutes later.
+# While the frame is used, a page load past half the lifetime is redirected to a fresh token with the same
+# grant (`refreshed_token`), up to LINK_MAX_AGE_S. A link dies sooner when its owner logs out or is
+# suspended (`revoke_user_previews`) and when a newer build of its project starts (`link_valid`).
+
+
+def preview_token(secret: str, job_id: uuid.UUID, *, lifetime_s: float, now: float | None = None) -> str:
+    """A fresh capability token for the owner of job_id (granted now)."""
+    now_ms = _ms(now)
+    return _token(secret, job_id, now_ms, now_ms + int(lifetime_s * 1000))
 
 
 def token_valid(secret: str, job_id: uuid.UUID, token: str, *, now: float | None = None) -> bool:
-    expires_text, _, signature = token.partition('.')
-    if not expires_text.isdigit() or int(expires_text) < (now or time.time()):
+    """The signature matches and the token has neither expired nor outlived LINK_MAX_AGE_S (no revocation check)."""
+    parsed = _parse(token)
+    if parsed is None:
         return False
-    return hmac.compare_digest(signature, _sign(secret, job_id, int(expires_text)))
+    grant, expires, signature = parsed
+    now_ms = _ms(now)
+    if expires < now_ms or now_ms - grant > LINK_MAX_AGE_S * 1000:
+        return False
+    return hmac.compare_digest(signature, _sign(secret, job_id, grant, expires))
 
 
-def _sign(secret: str, job_id: uuid.UUID, expires: int) -> str:
-    return hmac.new(secret.encode(), f'preview:{job_id}:{expires}'.encode(), hashlib.sha256).hexdigest()[:40]
+def refreshed_token(
+    secret: str, job_id: uuid.UUID, token: str, *, lifetime_s: float, now: float | None = None
+) -> str | None:
+    """A token with the same grant and a new expiry when this (valid) one is past half its lifetime, else None."""
+    parsed = _parse(token)
+    now_ms = _ms(now)
+    if parsed is None or parsed[1] - now_ms > lifetime_s * 500:
+        return None
+    return _token(secret, job_id, parsed[0], now_ms + int(lifetime_s * 1000))
+
+
+async def link_valid(
+    sessions: SessionFactory, secret: str, job: BuildJob, token: str, *, now: float | None = None
+) -> bool:
+    """token_valid, and not revoked: granted after the owner's last logout or suspension and not before the
+    newest build of the project started."""
+    if not token_valid(secret, job.id, token, now=now):
+        return False
+    grant = datetime.fromtimestamp(_parse(token)[0] / 1000, UTC)  # type: ignore[index]
+    newest = select(func.max(_jobs.c.queued_at)).where(_jobs.c.project_id == job.project_id).scalar_subquery()
+    async with engine_of(sessions).connect() as conn:
+        row = (
+            await conn.execute(select(_users.c.previews_revoked_at, newest).where(_users.c.id == job.user_id))
+        ).first()
+    if row is None:
+        return False
+    revoked_at, newest_build_at = (_aware(v) for v in row)
+    if revoked_at is not None and grant <= revoked_at:
+        return False
+    return newest_build_at is None or grant >= newest_build_at.replace(
+        microsecond=newest_build_at.microsecond // 1000 * 1000
+    )
+
+
+async def revoke_user_previews(sessions: SessionFactory, user_id: uuid.UUID, *, now: datetime | None = None) -> None:
+    """Every preview link the founder holds stops opening (logout, suspension); their next view gets a new one."""
+    async with transaction(sessions) as session:
+        await session.execute(update(_users).where(_users.c.id == user_id).values(previews_revoked_at=now or utcnow()))
+
+
+def _token(secret: str, job_id: uuid.UUID, grant: int, expires: int) -> str:
+    return f'{grant}.{expires}.{_sign(secret, job_id, grant, expires)}'
+
+
+def _parse(token: str) -> tuple[int, int, str] | None:
+    grant, expires, signature = (token.split('.') + ['', '', ''])[:3]
+    if not (grant.isdigit() and expires.isdigit() and len(grant) < 16 and len(expires) < 16 and signature):
+        return None
+    return int(grant), int(expires), signature
+
+
+def _sign(secret: str, job_id: uuid.UUID, grant: int, expires: int) -> str:
+    message = f'preview:{job_id}:{grant}:{expires}'.encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:40]
+
+
+def _ms(now: float | None) -> int:
+    return int((time.time() if now is None else now) * 1000)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite hands datetimes back naive (they are stored in UTC)."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def auto_resume_due(job: BuildJob) -> bool:
+    """Whether opening this build's page should bring its preview back without a click: a READY build whose
+    preview is paused (idle, or stopped by a restart) or was never started, and whose workspace is known."""
+    return job.state == BuildState.READY and job.preview_state in ('paused', 'none') and bool(job.sandbox_id)
+
+
+class _ResumeTurns:
+    """One resume per build at a time in this process: two tabs opening the page at once must not start the
+    app twice (the second finds it running and reuses its address)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def turn(self, job_id: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(job_id, (asyncio.Lock(), 0))
+        self._locks[job_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[job_id]
+            if users <= 1:
+                del self._locks[job_id]
+            else:
+                self._locks[job_id] = (lock, users - 1)
+
+
+_resume_turns = _ResumeTurns()
 
 
 async def resume_preview(
@@ -57,7 +170,15 @@ async def resume_preview(
     sandboxes: SandboxProvider,
 ) -> BuildJob:
     """Restart the app of a READY build (its dev server relaunches); Conflict when the sandbox is gone."""
+    async with _resume_turns.turn(str(job_id)):
+        return await _resume(session, user=user, job_id=job_id, sandboxes=sandboxes)
+
+
+async def _resume(
+    session: AsyncSession, *, user: User, job_id: uuid.UUID | str, sandboxes: SandboxProvider
+) -> BuildJob:
     job = await get_build(session, user=user, job_id=job_id)
+    await session.refresh(job)  # another turn may have resumed it while this one waited
     if job.state != BuildState.READY:
         raise Conflict('Only a finished build has a preview.')
     sandbox = await sandboxes.connect(job.sandbox_id) if job.sandbox_id else None

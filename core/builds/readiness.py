@@ -121,7 +121,7 @@ def verdict_of(checks: Iterable[Check]) -> Verdict:
 # ── the project's files ───────────────────────────────────────────────────────────────────────
 
 SKIP_DIRS = frozenset(
-    {'node_modules', '.git', '__pycache__', '.venv', 'venv', '.next', 'dist', '.cache', '.mypy_cache'}
+    {'node_modules', '.git', '__pycache__', '.venv', 'venv', '.next', 'dist', '.cache', '.mypy_cache', '.local'}
 )
 BINARY_EXTENSIONS = frozenset(
     '.png .jpg .jpeg .gif .webp .ico .bmp .svgz .woff .woff2 .ttf .otf .eot .pdf .zip .gz .tgz .tar .bz2 .xz '
@@ -240,12 +240,23 @@ def _procfile_web(project: _Project) -> str | None:
     return None
 
 
+def _asgi_start(project: _Project) -> _Start | None:
+    """A FastAPI (or Starlette) app that does not run itself (no `__main__` block) is served by uvicorn."""
+    for name in ('app.py', 'main.py', 'server.py'):
+        text = project.texts.get(name) or ''
+        if '__main__' not in text and re.search(r'^app\s*=\s*(?:FastAPI|Starlette)\(', text, re.MULTILINE):
+            return _Start(f'uvicorn {name[:-3]}:app --host 0.0.0.0 --port $PORT', 'python', name)
+    return None
+
+
 def _start(project: _Project, given: str | None) -> _Start:
     kind = _kind(project)
     if given and given.strip():
         return _Start(given.strip(), kind, 'given')
     if web := _procfile_web(project):
         return _Start(web, kind, 'Procfile')
+    if asgi := _asgi_start(project):
+        return asgi
     scripts = _scripts(project)
     if scripts.get('start', '').strip():
         return _Start('npm start', 'node', 'package.json')
@@ -718,14 +729,15 @@ def _check_pinned(project: _Project) -> Check:
 # ── health, debug mode, tests ─────────────────────────────────────────────────────────────────
 
 _CURL_HOME = 'curl -s -o /dev/null -w "%{http_code}\\n" http://127.0.0.1:8000/'
-_HEALTH = re.compile(r"""['"`]/?(healthz|health|healthcheck|health-check|ping|status)['"`]""")
+# "status" alone is a common word in code (a field, an ARIA role): only its path form counts
+_HEALTH = re.compile(r"""['"`](?:/?(healthz|health|healthcheck|health-check|ping)|/(status))['"`]""")
 
 
 def health_path(project: _Project) -> str | None:
     for _, text in project.code():
         m = _HEALTH.search(text)
         if m:
-            return '/' + m.group(1)
+            return '/' + (m.group(1) or m.group(2))
     return None
 
 
@@ -1098,7 +1110,12 @@ def deploy_paths(
 
 
 def assess(
-    files: Mapping[str, bytes], *, title: str, start_command: str | None, home_answers: bool | None
+    files: Mapping[str, bytes],
+    *,
+    title: str,
+    start_command: str | None,
+    home_answers: bool | None,
+    verified: tuple[int, int] | None = None,
 ) -> ReadinessReport:
     """The readiness of a project from its files (path → content); see the module docstring."""
     project = _project(files)
@@ -1118,6 +1135,8 @@ def assess(
         _check_debug(project, start),
         _check_tests(project, start),
     ]
+    if verified is not None:
+        checks.insert(0, _check_features(*verified))
     _, listed = _env_example(project)
     env = sorted((set(reads) | set(secret_names) | listed) - PLATFORM_VARS)
     return ReadinessReport(
@@ -1217,8 +1236,26 @@ async def store_report(
     return artifact
 
 
+def _check_features(verified: int, scoped: int) -> Check:
+    """The acceptance checks' pass rate: a feature that does not work in a browser blocks a deploy."""
+    title = 'Features work in a browser'
+    if scoped == 0:
+        return Check(key='features', title=title, status='warn', detail='No feature of the brief was checked.',
+                     fix='Build again so every feature gets an acceptance check.')  # fmt: skip
+    detail = f'{verified} of {scoped} features passed their acceptance check.'
+    if verified >= scoped:
+        return Check(key='features', title=title, status='pass', detail=detail)
+    fix = 'Ask for a change that fixes the features that failed, or leave them out of the scope.'
+    return Check(key='features', title=title, status='fail', detail=detail, fix=fix)
+
+
 async def record_readiness(
-    sessions: SessionFactory, sandbox: Sandbox | None, *, project_id: uuid.UUID, build_version: str | None
+    sessions: SessionFactory,
+    sandbox: Sandbox | None,
+    *,
+    project_id: uuid.UUID,
+    build_version: str | None,
+    verified: tuple[int, int] | None = None,
 ) -> Artifact | None:
     """Assess a READY build's workspace and store the report; logs and returns None on any problem."""
     if sandbox is None:
@@ -1228,7 +1265,8 @@ async def record_readiness(
         async with sessions() as session:
             project = await session.get(Project, project_id)
         title = project.title if project else 'Your app'
-        report = assess(files, title=title, start_command=None, home_answers=True)  # READY: the home page answered
+        # READY: the home page answered; `verified` is the acceptance checks' (passed, scoped)
+        report = assess(files, title=title, start_command=None, home_answers=True, verified=verified)
         async with transaction(sessions) as session:
             return await store_report(session, project_id=project_id, build_version=build_version, report=report)
     except Exception:  # noqa: BLE001 - the report is a convenience: it never fails the build

@@ -16,6 +16,7 @@ from sqlalchemy import CursorResult, Table, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from core import metrics
 from core.event_log import EventLog
 from core.events import BuildDone, BuildEvent, StageChanged
 from core.models import BuildJob, utcnow
@@ -132,9 +133,13 @@ async def transition(log: EventLog, job_id: UUID, to: BuildState | str, *, reaso
         job = await _lock(session, job_id)
         source = job.state
         check_transition(source, target)
+        spent_before = (job.stage_timings or {}).get(source, 0.0)
         _apply(job, target, fields)
         events = await log.append_in(session, _events_for(job, source, target, reason))
         set_committed_value(job, 'last_seq', events[-1].seq)  # already written by append_in
+        spent, started_at, at = job.stage_timings[source] - spent_before, job.started_at, job.updated_at
+    ended = target.value if target in TERMINAL else None
+    metrics.observe_transition(source, spent, ended=ended, started_at=started_at, at=at)  # /metrics (OPS-8)
     return job
 
 

@@ -3,6 +3,11 @@
 Every generation or edit adds a new version of each artifact and keeps the old ones; `note`
 says why the version exists ('generated', 'narrowed: …', 'pivoted: …', 'edited by founder').
 Generating a brief and opening Gate 1 after it is `core.journey.flow.generate_brief`.
+
+The co-founder's judgment (JD-1) lives in the brief: `open_questions` when it is too vague to be confident,
+`left_out` (name and why) when the founder asked for more than a first version holds, risks for unrealistic
+goals. The founder answers the open questions (`answer_open_questions`, kept as the `clarify` interview) or
+insists (`insist`, recorded on the timeline as a decision); either writes a new version.
 """
 
 from __future__ import annotations
@@ -17,10 +22,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.errors import Conflict, InvalidInput, NotFound
+from core.founder_text import founder_text
 from core.journey import interview, markdown, structured, timeline
 from core.journey.projects import load_project
 from core.models import Artifact, Project, User, utcnow
 from core.ports import LLM
+from core.row_locks import lock_for_update
 
 BriefMode = Literal['generate', 'narrow', 'pivot']
 KINDS = ('idea_brief', 'mvp_scope')
@@ -93,6 +100,8 @@ async def brief_payload(
             previous = {'idea_brief': brief_row.content, 'mvp_scope': scope_row.content}
     asked = onboarding.questions if onboarding else []
     given = onboarding.answers if onboarding else {}
+    clarify = await interview.find_session(session, project_id=project.id, kind='clarify')
+    clarified = [[q['text'], clarify.answers.get(q['key'], '')] for q in clarify.questions] if clarify else []
     return {
         'title': project.title,
         'idea': project.idea,
@@ -101,6 +110,7 @@ async def brief_payload(
         'mode': mode,
         'guidance': guidance,
         'previous': previous,
+        **({'clarified': [p for p in clarified if p[1].strip()]} if clarified else {}),
     }
 
 
@@ -171,6 +181,7 @@ async def edit_artifact(
     clean = validate_content(kind, content)
     if await latest(session, project_id=project.id, kind=kind) is None:
         raise NotFound('That document')
+    await lock_for_update(session, project)  # concurrent edits take turns: each gets the next version
     row = await add_version(
         session, project_id=project.id, kind=kind, content=clean, source='founder', note='edited by founder'
     )
@@ -195,3 +206,89 @@ async def export_markdown(session: AsyncSession, *, user: User, project_id: uuid
         version=brief_row.version,
         scope_version=scope_row.version,
     )
+
+
+# ── the co-founder's pushback: answer its questions, or insist (JD-1) ───────────────────────────
+
+NOTHING_TO_ANSWER = 'Your co-founder has no open questions on this brief.'
+NOTHING_TO_INSIST = 'Your co-founder did not push back on this brief: there is nothing to insist on.'
+
+
+async def _current(session: AsyncSession, project: Project) -> tuple[Artifact, Artifact]:
+    brief_row = await latest(session, project_id=project.id, kind='idea_brief')
+    scope_row = await latest(session, project_id=project.id, kind='mvp_scope')
+    if brief_row is None or scope_row is None:
+        raise NotFound('That brief')
+    return brief_row, scope_row
+
+
+async def _rewrite(
+    session: AsyncSession, project: Project, llm: LLM, brief_row: Artifact, **extra: Any
+) -> structured.BriefOutput:
+    payload = await brief_payload(session, project)
+    if brief_row.content.get('assumptions'):  # a fast-path brief: still no interview, so assume again
+        payload['assume'] = True
+    return await structured.write_brief(llm, {**payload, **extra})
+
+
+async def _save_rewrite(
+    session: AsyncSession, project: Project, output: structured.BriefOutput, *, note: str
+) -> tuple[Artifact, Artifact]:
+    rows = []
+    for kind, content in (('idea_brief', output.idea_brief), ('mvp_scope', output.mvp_scope)):
+        rows.append(await add_version(session, project_id=project.id, kind=kind, content=content.model_dump(),
+                                      source='model', note=note))  # fmt: skip
+    project.updated_at = utcnow()
+    return rows[0], rows[1]
+
+
+async def answer_open_questions(
+    session: AsyncSession, *, user: User, project_id: uuid.UUID, llm: LLM, answers: list[str]
+) -> tuple[Artifact, Artifact]:
+    """The founder's answers to the brief's open questions (kept verbatim, in the agent's context too), then a
+    new version written with them. Nothing is written when the model fails (ModelUnavailable)."""
+    project = await load_project(session, user=user, project_id=project_id, active=True)
+    brief_row, _ = await _current(session, project)
+    questions = list(brief_row.content.get('open_questions') or [])
+    if not questions:
+        raise Conflict(NOTHING_TO_ANSWER)
+    texts = [founder_text(a, what='This answer', limit=interview.ANSWER_MAX) for a in answers[: len(questions)]]
+    if not any(t.strip() for t in texts):
+        raise InvalidInput('Answer at least one of the questions (or write the brief anyway).')
+    row = await interview.find_session(session, project_id=project.id, kind='clarify')
+    if row is None:
+        row = await interview.insert_session(session, project_id=project.id, kind='clarify', questions=[])
+    start = len(row.questions)
+    new = [{'key': f'c{start + i}', 'text': q} for i, q in enumerate(questions, start=1)]
+    row.questions = [*row.questions, *new]
+    row.answers = {**row.answers, **{q['key']: t for q, t in zip(new, texts, strict=False) if t.strip()}}
+    row.completed, row.updated_at = True, utcnow()
+    await session.flush()
+    output = await _rewrite(session, project, llm, brief_row)
+    rows = await _save_rewrite(session, project, output, note='clarified: answers to the open questions')
+    detail = '\n'.join(f'{q["text"]}\n→ {t}' for q, t in zip(new, texts, strict=False) if t.strip())
+    timeline.record(session, project_id=project.id, kind='brief.clarified',
+                    title=f'Idea Brief v{rows[0].version}: your answers to its questions', detail=detail)  # fmt: skip
+    await session.commit()
+    return rows
+
+
+async def insist(
+    session: AsyncSession, *, user: User, project_id: uuid.UUID, llm: LLM, reason: str = ''
+) -> tuple[Artifact, Artifact]:
+    """The founder overrules the pushback: a new version written as asked (every feature in the first version, or
+    a brief without its open questions), and the decision on the timeline."""
+    project = await load_project(session, user=user, project_id=project_id, active=True)
+    brief_row, _ = await _current(session, project)
+    content = brief_row.content
+    left = [str(i.get('name', '')) for i in content.get('left_out') or [] if isinstance(i, dict)]
+    if not left and not content.get('open_questions'):
+        raise Conflict(NOTHING_TO_INSIST)
+    reason = founder_text(reason, what='Your reason').strip()
+    output = await _rewrite(session, project, llm, brief_row, insist=True, guidance=reason)
+    rows = await _save_rewrite(session, project, output, note='founder insisted' + (f': {reason}' if reason else ''))
+    what = f'keep {", ".join(left)} in the first version' if left else 'write the brief without the answers'
+    timeline.record(session, project_id=project.id, kind='decision.insisted',
+                    title=f'You insisted: {what}', detail=reason)  # fmt: skip
+    await session.commit()
+    return rows

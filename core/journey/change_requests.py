@@ -15,6 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.builds.jobs import start_build
 from core.errors import Conflict, InvalidInput, NotFound
 from core.event_log import EventLog
+from core.flags import require_enabled
+from core.founder_text import founder_text, measure
 from core.journey import timeline
 from core.journey.brief import latest
 from core.journey.projects import advance_stage, load_project
@@ -86,8 +88,9 @@ def clarifying_questions(request: str, brief: dict) -> list[str]:
 async def start_change(session: AsyncSession, *, user: User, project_id: uuid.UUID, request: str) -> InterviewSession:
     """Begin a change request: the request kept as typed, and the questions it needs (maybe none)."""
     project = await load_project(session, user=user, project_id=project_id, active=True)
-    text = request.strip()
-    if not REQUEST_MIN <= len(text) <= REQUEST_MAX:
+    await require_enabled(session, user, 'iterations')  # AD-3: iteration builds are a beta feature
+    text = founder_text(request, what='Your change request').strip()
+    if not REQUEST_MIN <= measure(text) <= REQUEST_MAX:
         raise InvalidInput(f'Describe the change in {REQUEST_MIN} to {REQUEST_MAX} characters.')
     if await _built_version(session, project.id) is None:
         raise Conflict('Ask for a change once a version of your app is ready.')
@@ -108,6 +111,7 @@ async def start_change(session: AsyncSession, *, user: User, project_id: uuid.UU
 async def draft_change(session: AsyncSession, *, user: User, project_id: uuid.UUID) -> Artifact:
     """The change request artifact from the conversation; refuses past the tier's iteration limit."""
     project = await load_project(session, user=user, project_id=project_id, active=True)
+    await require_enabled(session, user, 'iterations')
     row = (await session.exec(select(InterviewSession).where(
         InterviewSession.project_id == project.id, InterviewSession.kind == 'change'))).first()  # fmt: skip
     if row is None or not (row.answers.get('request') or '').strip():
@@ -148,6 +152,7 @@ async def confirm_change(
     if artifact is None or artifact.project_id != project_id or artifact.kind != 'change_request':
         raise NotFound('That change request')
     project = await load_project(session, user=user, project_id=project_id, active=True)
+    await require_enabled(session, user, 'iterations')
     timeline.record(session, project_id=project.id, kind='change.requested', title='Change requested',
                     detail=artifact.content.get('summary', ''))  # fmt: skip
     advance_stage(project, 'iterating')

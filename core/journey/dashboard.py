@@ -1,12 +1,7 @@
 """The founder's dashboard (J-7): one summary per project, one query per concern (no N+1).
 
-MVP completion percent, from the journey stage and the latest build:
-
-    idea 5 · onboarding 10 · interview 20 · brief 35 · gate1 45 · plan 55 (60 once a plan is chosen)
-    building, by the latest build's state: QUEUED 60 · STARTING 65 · SCAFFOLD 70 · CODE 78 · DEPS 84 ·
-    CHECKS 90 · SLEEPING / NEEDS_INPUT keep 78 (work paused mid-build) · FAILED / CANCELLED /
-    BUDGET_EXCEEDED 60 (a plan, no product yet)
-    any READY build, or the mvp_built / iterating / shipped stages: 100
+MVP completion is verified progress: the features of the brief's MVP scope whose acceptance check passed
+in the newest build that ran the checks, out of all of them (0 % until a check has run).
 """
 
 from __future__ import annotations
@@ -20,23 +15,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.journey.projects import STAGE_LABELS
-from core.models import Artifact, BuildJob, DecisionGate, Project, User
+from core.models import AcceptanceResult, Artifact, BuildJob, DecisionGate, Project, User
 
-STAGE_PERCENT = {'idea': 5, 'onboarding': 10, 'interview': 20, 'brief': 35, 'gate1': 45, 'plan': 55}
-BUILD_PERCENT = {
-    'QUEUED': 60,
-    'STARTING': 65,
-    'SCAFFOLD': 70,
-    'CODE': 78,
-    'DEPS': 84,
-    'CHECKS': 90,
-    'SLEEPING': 78,
-    'NEEDS_INPUT': 78,
-    'FAILED': 60,
-    'CANCELLED': 60,
-    'BUDGET_EXCEEDED': 60,
-    'READY': 100,
-}
 AGENT_STATE = {
     'SLEEPING': 'Resting',
     'NEEDS_INPUT': 'Needs your input',
@@ -67,21 +47,18 @@ class ProjectSummary(BaseModel):
     pending_decisions: list[str] = Field(default_factory=list)  # gate types, then BUILD_DECISION
     risk_flags: list[str] = Field(default_factory=list)
     product_version: str | None = None
-    mvp_completion_percent: int = 0
+    mvp_completion_percent: int = 0  # features verified / features scoped
+    features_verified: int = 0
+    features_scoped: int = 0
+    plan_chosen: bool = False
     latest_build_state: str | None = None
     agent_state: str = 'Idle'
     readiness: Literal['green', 'yellow', 'red'] | None = None  # IT-4: the newest deploy readiness verdict
 
 
-def completion_percent(stage: str, *, plan_chosen: bool, build_state: str | None, has_ready: bool) -> int:
-    """MVP completion in percent (see the module docstring for the scale)."""
-    if has_ready or stage in DONE_STAGES:
-        return 100
-    if build_state in BUILD_PERCENT:
-        return BUILD_PERCENT[build_state]
-    if stage == 'plan' and plan_chosen:
-        return 60
-    return STAGE_PERCENT.get(stage, 55 if stage == 'building' else 5)
+def completion_percent(verified: int, scoped: int) -> int:
+    """Verified features out of scoped ones, in percent (rounded down: 100 only when all are verified)."""
+    return min(100, verified * 100 // scoped) if scoped else 0
 
 
 def agent_state(build_state: str | None) -> str:
@@ -135,6 +112,34 @@ async def _readiness(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.U
     return {pid: v for pid, v in verdicts.items() if v in ('green', 'yellow', 'red')}
 
 
+async def _verified(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int, int]]:
+    """(verified, scoped) per project: the newest checked build's passing checks among the brief's features."""
+    briefs = await _newest_contents(session, ids, 'idea_brief')
+    newest = (
+        select(AcceptanceResult.project_id, func.max(AcceptanceResult.id).label('last'))
+        .where(col(AcceptanceResult.project_id).in_(ids))
+        .group_by(col(AcceptanceResult.project_id))
+        .subquery()
+    )
+    last_job = select(AcceptanceResult.job_id).join(newest, col(AcceptanceResult.id) == newest.c.last)
+    rows = await session.exec(
+        select(AcceptanceResult.project_id, AcceptanceResult.feature).where(
+            col(AcceptanceResult.job_id).in_(last_job), AcceptanceResult.passed
+        )
+    )
+    passed: dict[uuid.UUID, set[str]] = {}
+    for project_id, feature in rows.all():
+        passed.setdefault(project_id, set()).add(' '.join(feature.split()).casefold())
+    out = {}
+    for pid in ids:
+        scope = {
+            ' '.join(str(f.get('name', '')).split()).casefold() for f in briefs.get(pid, {}).get('core_features') or []
+        }
+        scope.discard('')
+        out[pid] = (len(scope & passed.get(pid, set())), len(scope))
+    return out
+
+
 async def _pending(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
     rows = await session.exec(
         select(DecisionGate.project_id, DecisionGate.gate_type)
@@ -181,8 +186,19 @@ async def dashboard(session: AsyncSession, *, user: User) -> list[ProjectSummary
     latest = await _latest_builds(session, ids, ready_only=False)
     ready = await _latest_builds(session, ids, ready_only=True)
     verdicts = await _readiness(session, ids)
+    verified = await _verified(session, ids)
     summaries = [_summary(p, artifacts, risks, pending, latest, ready) for p in projects]
-    return [s.model_copy(update={'readiness': verdicts.get(s.id)}) for s in summaries]
+    return [_with(s, verdicts.get(s.id), *verified.get(s.id, (0, 0))) for s in summaries]
+
+
+async def verified_features(session: AsyncSession, project_id: uuid.UUID) -> tuple[int, int]:
+    """(features of the brief's MVP scope whose newest check passed, features scoped) for one project."""
+    return (await _verified(session, [project_id])).get(project_id, (0, 0))
+
+
+def _with(summary: ProjectSummary, readiness: Any, verified: int, scoped: int) -> ProjectSummary:
+    return summary.model_copy(update={'readiness': readiness, 'features_verified': verified, 'features_scoped': scoped,
+                                      'mvp_completion_percent': completion_percent(verified, scoped)})  # fmt: skip
 
 
 def _summary(p: Project, artifacts: dict, risks: dict, pending: dict, latest: dict, ready: dict) -> ProjectSummary:  # type: ignore[type-arg]
@@ -202,9 +218,7 @@ def _summary(p: Project, artifacts: dict, risks: dict, pending: dict, latest: di
         pending_decisions=[*pending.get(p.id, []), *([BUILD_DECISION] if state == 'NEEDS_INPUT' else [])],
         risk_flags=flags,
         product_version=ready.get(p.id, (None, None))[1],
-        mvp_completion_percent=completion_percent(
-            p.stage, plan_chosen=p.selected_plan_id is not None, build_state=state, has_ready=p.id in ready
-        ),
+        plan_chosen=p.selected_plan_id is not None,
         latest_build_state=state,
         agent_state=agent_state(state),
     )

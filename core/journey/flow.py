@@ -1,24 +1,25 @@
 """The journey's sequence (J-4 → J-6): a brief opens Gate 1; the decision there leads to plans, a new brief or
 a parked project; unparking at the direction stage opens Gate 1 again.
 
-The steps live in `brief`, `gates`, `gate2` and `plans`; this module is the one place that strings them together,
-so imports among the journey modules go one way only: flow → gate2 → gates, plans → brief → interview → projects →
-timeline (gates → projects too), and nothing imports flow but the app layers.
+The steps live in `brief`, `fast_path`, `gates`, `gate2` and `plans`; this module is the one place that strings them
+together, so imports among the journey modules go one way only: flow → gate2 → gates, fast_path → plans → brief →
+interview → projects → timeline (gates → projects too), and nothing imports flow but the app layers. On the fast
+path (`fast_path`) a narrowed or pivoted brief is assumed again, and proceeding chooses the Fast MVP plan.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.errors import ModelUnavailable
-from core.journey import brief, gate2, gates, plans, timeline
+from core.journey import brief, fast_path, gate2, gates, plans, timeline
 from core.journey.brief import BriefMode
 from core.journey.projects import advance_stage, load_project, require_active_user, stage_index
-from core.journey.structured import BriefOutput, PlansOutput
+from core.journey.structured import BriefOutput
 from core.models import Artifact, DecisionGate, Project, User, utcnow
 from core.ports import LLM
 
@@ -79,7 +80,7 @@ async def decide_gate(
 @dataclass
 class _Prepared:
     brief: BriefOutput | None = None
-    plans: PlansOutput | None = None
+    plans: list[dict[str, Any]] | None = None
 
 
 async def _prepare(session: AsyncSession, project: Project, decision: str, reason: str, llm: LLM | None) -> _Prepared:
@@ -87,9 +88,10 @@ async def _prepare(session: AsyncSession, project: Project, decision: str, reaso
     if decision in ('narrow', 'pivot'):
         if llm is None:
             raise ValueError(f'deciding {decision!r} needs an llm to regenerate the brief')
-        return _Prepared(
-            brief=await brief.produce_brief(session, project, llm, mode=cast(BriefMode, decision), guidance=reason)
-        )
+        mode = cast(BriefMode, decision)
+        if await fast_path.taken(session, project.id):  # no interview to write from: assume again
+            return _Prepared(brief=await fast_path.produce(session, project, llm, mode=mode, guidance=reason))
+        return _Prepared(brief=await brief.produce_brief(session, project, llm, mode=mode, guidance=reason))
     if decision == 'proceed' and llm is not None and not await plans.existing(session, project.id):
         return _Prepared(plans=await plans.produce_plans(session, project, llm))
     return _Prepared()
@@ -101,9 +103,13 @@ async def _apply(
     if decision == 'proceed' and gate.gate_type == 'direction':
         advance_stage(project, 'plan')
         if ready.plans is not None:
-            await plans.save_plans(session, project, ready.plans)
+            options = await plans.save_plans(session, project, ready.plans)
+            await fast_path.preselect(session, project, options)
     elif ready.brief is not None and decision in ('narrow', 'pivot'):
-        await brief.save_brief(session, project, ready.brief, mode=cast(BriefMode, decision), guidance=reason)
+        if await fast_path.taken(session, project.id):
+            await fast_path.save(session, project, ready.brief, mode=cast(BriefMode, decision), guidance=reason)
+        else:
+            await brief.save_brief(session, project, ready.brief, mode=cast(BriefMode, decision), guidance=reason)
         await gates.open_gate_in(session, project=project, gate_type='direction')
     elif decision == 'park':
         project.parked = True

@@ -1,5 +1,10 @@
 """The understanding interview (J-3) and the answer storage shared with onboarding.
 
+Onboarding and the interview are one conversation: an onboarding question that asks one of the interview's
+fixed questions says so (`covers`), and once answered the interview does not ask it again; `answers` reads
+each fixed key from the interview, else from the onboarding answer that covered it. Answers to the brief's
+open questions (`clarify`) are kept the same way and reach the agent with the rest.
+
 Answers are saved exactly as typed, on every (debounced) keystroke, so nothing is lost when the
 tab closes; `current_index` lets the founder resume on the screen they left.
 """
@@ -15,12 +20,15 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.errors import InvalidInput, NotFound
+from core.founder_text import founder_text
 from core.journey import timeline
 from core.journey.projects import advance_stage, load_project
+from core.language import JAPANESE, detect
 from core.models import InterviewSession, Project, User, utcnow
+from core.row_locks import lock_for_update
 
 ANSWER_MAX = 2000
-KINDS = ('onboarding', 'understanding')  # the founder's interview, in the agent's context
+KINDS = ('onboarding', 'understanding', 'clarify')  # the founder's answers, in the agent's context
 EDITABLE = (*KINDS, 'change')  # the change request's clarifying answers are saved the same way
 KEYS = ('target_user', 'problem', 'must_have', 'constraints', 'success')
 KEY_LABELS = {
@@ -45,6 +53,13 @@ _FR = {
     'constraints': ('Des contraintes ? Appareils, budget, langue, délais…', 'ex. : sur mobile'),
     'success': ('Comment saurez-vous que ça marche ? Un signe mesurable.', 'ex. : 90 % de réponses'),
 }
+_JA = {
+    'target_user': ('「{title}」を最初に使うのは誰ですか?できるだけ具体的に。', '例:車で出張するトリマー'),
+    'problem': ('その人たちは今どんなことに困っていますか?', '例:電話のやりとりに毎週何時間も取られる'),
+    'must_have': ('最初の版に必ず必要な機能は?「、」で区切って書いてください。', '例:予約カレンダー、リマインダー'),
+    'constraints': ('制約はありますか?端末、予算、言語、期限など。', '例:スマホで使えること'),
+    'success': ('うまくいったとどう分かりますか?測れる目安を 1 つ。', '例:無断キャンセルが 5% 未満'),
+}
 _FRENCH_HINTS = re.compile(r'[àâçéèêëîïôûùœ]|\b(?:le|la|les|des|une|pour|et|avec|sur|du|qui)\b', re.I)
 
 
@@ -53,10 +68,19 @@ def looks_french(text: str) -> bool:
     return len(_FRENCH_HINTS.findall(text)) >= 2
 
 
-def understanding_questions(project: Project) -> list[dict[str, Any]]:
-    """The five fixed-key interview questions, phrased for this idea."""
-    texts = _FR if looks_french(project.idea) else _EN
-    return [{'key': k, 'text': texts[k][0].format(title=project.title), 'hint': texts[k][1]} for k in KEYS]
+def understanding_questions(project: Project, skip: set[str] | frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """The fixed-key interview questions, phrased for this idea, without those already asked (`skip`)."""
+    texts = _JA if detect(project.idea) == JAPANESE else _FR if looks_french(project.idea) else _EN
+    return [{'key': k, 'text': texts[k][0].format(title=project.title), 'hint': texts[k][1]}
+            for k in KEYS if k not in skip]  # fmt: skip
+
+
+def covered(onboarding: InterviewSession | None, *, answered: bool = True) -> set[str]:
+    """The interview keys the onboarding already asked (with `answered`, only those the founder answered)."""
+    if onboarding is None:
+        return set()
+    return {q['covers'] for q in onboarding.questions if q.get('covers') in KEYS
+            and (not answered or (onboarding.answers.get(q['key']) or '').strip())}  # fmt: skip
 
 
 async def find_session(session: AsyncSession, *, project_id: uuid.UUID, kind: str) -> InterviewSession | None:
@@ -89,10 +113,25 @@ async def start_interview(session: AsyncSession, *, user: User, project_id: uuid
     if existing is not None:
         return existing
     project = await load_project(session, user=user, project_id=project_id, active=True)
+    asked = covered(await find_session(session, project_id=project.id, kind='onboarding'))
     row = await insert_session(
-        session, project_id=project.id, kind='understanding', questions=understanding_questions(project)
+        session, project_id=project.id, kind='understanding', questions=understanding_questions(project, asked)
     )
     await session.commit()
+    return row
+
+
+async def skip_asked(session: AsyncSession, *, project_id: uuid.UUID) -> InterviewSession | None:
+    """After onboarding: drop the interview's unanswered questions the onboarding answered (not committed); an
+    interview left with nothing to ask is complete."""
+    row = await find_session(session, project_id=project_id, kind='understanding')
+    if row is None or row.completed:
+        return row
+    asked = covered(await find_session(session, project_id=project_id, kind='onboarding'))
+    keep = [q for q in row.questions if q['key'] not in asked or (row.answers.get(q['key']) or '').strip()]
+    if len(keep) != len(row.questions):
+        row.questions = keep
+        row.current_index = max(0, min(row.current_index, len(keep) - 1))
     return row
 
 
@@ -120,11 +159,14 @@ async def save_answer(
     session: AsyncSession, *, user: User, project_id: uuid.UUID, kind: str, key: str, text: str
 ) -> InterviewSession:
     """Save one answer exactly as typed (called on every debounced keystroke)."""
+    text = founder_text(text, what='This answer')
     if len(text) > ANSWER_MAX:
         raise InvalidInput(f'Keep each answer under {ANSWER_MAX} characters (this one has {len(text)}).')
     row = await _editable(session, user=user, project_id=project_id, kind=kind)
-    if key not in {q['key'] for q in row.questions}:
+    allowed = {q['key'] for q in row.questions} | (set(KEYS) if kind == 'understanding' else set())
+    if key not in allowed:  # a fixed key asked during onboarding may still be refined here
         raise InvalidInput('That question is not part of this interview.')
+    await lock_for_update(session, row)  # two tabs saving at once: each adds its key to the other's answers
     row.answers = {**row.answers, key: text}  # a new dict: JSON columns only see reassignment
     row.updated_at = utcnow()
     project = await session.get(Project, project_id)
@@ -176,10 +218,21 @@ async def complete_interview(
 
 
 async def answers(session: AsyncSession, *, project_id: uuid.UUID) -> dict[str, str]:
-    """The understanding answers by key (empty strings for unanswered keys)."""
+    """The answers by fixed key: the interview's, else the onboarding answer that covered the key ('' when none)."""
     row = await find_session(session, project_id=project_id, kind='understanding')
     given = row.answers if row else {}
-    return {k: given.get(k, '') for k in KEYS}
+    onboarding = await find_session(session, project_id=project_id, kind='onboarding')
+    early: dict[str, str] = {}
+    if onboarding is not None:
+        for q in onboarding.questions:
+            text = onboarding.answers.get(q['key']) or ''
+            if q.get('covers') in KEYS and text.strip():
+                early.setdefault(q['covers'], text)
+    out = {}
+    for k in KEYS:
+        mine = given.get(k) or ''
+        out[k] = mine if mine.strip() else early.get(k, mine)
+    return out
 
 
 async def qa_pairs(session: AsyncSession, *, project_id: uuid.UUID) -> list[tuple[str, str]]:

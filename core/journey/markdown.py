@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from core.models import Artifact
 
@@ -49,12 +51,27 @@ def _features(features: Sequence[dict[str, Any]]) -> list[str]:
     return lines or ['_None yet._']
 
 
+def _left_out(items: Sequence[Any]) -> list[str]:
+    lines = []
+    for item in items:
+        if isinstance(item, dict) and str(item.get('name') or '').strip():
+            why = f' — {inline(item["why"])}' if item.get('why') else ''
+            lines.append(f'- **{inline(item["name"])}**{why}')
+    return lines
+
+
 def idea_brief_sections(brief: dict[str, Any]) -> list[str]:
     out: list[str] = []
+    if brief.get('open_questions'):  # too vague to be confident: what the co-founder needs first
+        out += _section('Open questions — answer these for a confident brief', _bullets(brief['open_questions']))
+    if brief.get('assumptions'):
+        out += _section('Assumptions', _bullets(brief['assumptions']))
     out += _section('Problem', [escape(brief.get('problem', ''))])
     out += _section('Target users', [escape(brief.get('target_users', ''))])
     out += _section('Value proposition', [escape(brief.get('value_proposition', ''))])
     out += _section('Core features', _features(brief.get('core_features') or []))
+    if left := _left_out(brief.get('left_out') or []):
+        out += _section('Left out of the first version, and why', left)
     out += _section('Non-goals', _bullets(brief.get('non_goals') or []))
     out += _section('Risks', _bullets(brief.get('risks') or []))
     out += _section('Success measure', [escape(brief.get('success_measure', '')) or '_Not set._'])
@@ -110,3 +127,27 @@ def artifacts_markdown(artifacts: Sequence[Artifact], *, title: str) -> str:
         body = [line.replace('## ', '### ', 1) if line.startswith('## ') else line for line in render(art.content)]
         lines += [f'## {inline(label)} (v{art.version})', '', meta, '', *body]
     return '\n'.join(lines).rstrip() + '\n'
+
+
+# ── download names: the title kept (UTF-8), with a safe ASCII fallback ─────────────────────────
+
+_UNSAFE = re.compile(r'[^\w]+')
+
+
+def file_stem(title: str, default: str = 'project') -> str:
+    """The title as a file name: its words in any script joined by '-' (nothing a file system or a header
+    could misread: no slashes, quotes, dots or control characters)."""
+    stem = _UNSAFE.sub('-', unicodedata.normalize('NFC', str(title or '')).lower()).strip('-_')
+    return stem[:80].strip('-_') or default
+
+
+def ascii_stem(title: str, default: str = 'project') -> str:
+    """The ASCII fallback: accents dropped, other scripts left out (an all-Japanese title gives `default`)."""
+    folded = unicodedata.normalize('NFKD', str(title or '')).encode('ascii', 'ignore').decode()
+    stem = re.sub(r'[^a-z0-9]+', '-', folded.lower()).strip('-')
+    return stem[:80].strip('-') or default
+
+
+def content_disposition(stem: str, suffix: str, *, fallback: str) -> str:
+    """An attachment header keeping the UTF-8 name (RFC 5987 filename*) with an ASCII filename for old clients."""
+    return f'attachment; filename="{fallback}{suffix}"; filename*=UTF-8\'\'{quote(stem + suffix, safe="")}'

@@ -16,6 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.founder_text import founder_text, measure
 from core.journey import timeline
 from core.models import Project, TimelineEvent, User, utcnow
 
@@ -54,30 +55,37 @@ def advance_stage(project: Project, stage: str) -> None:
 
 def clean_idea(idea: str) -> str:
     """Trim and check the idea's length; InvalidInput with a founder-readable message."""
-    text = (idea or '').strip()
-    if len(text) < IDEA_MIN:
+    text = founder_text(idea, what='Your idea').strip()
+    if measure(text) < IDEA_MIN:
         raise InvalidInput(TOO_SHORT)
     if len(text) > IDEA_MAX:
         raise InvalidInput(TOO_LONG)
     return text
 
 
-_CLAUSE_END = re.compile(r'[.:;!?,()\[\]—–\n]| - ')
+_CLAUSE_END = re.compile(r'[.:;!?,()\[\]—–\n。!?:;()「」]| - ')
 _CONNECTOR = re.compile(r'\s+(?:so|that|which|where|who|whose|qui|que|où|pour que|afin de|afin que)\s+', re.I)
 _ARTICLE = re.compile(r"^(?:(?:a|an|the|my|our|un|une|le|la|les|mon|ma|notre)\s+|l['’]\s*)(?=\w)", re.I)
+# Tag-like markup is not words: a title never reads "<script>alert" (the idea itself is kept verbatim).
+_MARKUP = re.compile(r'<(script|style)\b[^>]*>.*?</\1\s*>|<[^>]*>', re.I | re.S)
+_WIDE_TITLE = 30  # characters of a title in a script without spaces (Japanese, Chinese)
 
 
 def derive_title(idea: str, *, max_chars: int = 60) -> str:
-    """A short deterministic title: the idea's first clause, without a leading article."""
-    clause = _CLAUSE_END.split(idea.strip(), maxsplit=1)[0].strip() or idea.strip()
+    """A short deterministic title from the idea's words: its first clause, without markup or a leading article."""
+    text = ' '.join(_MARKUP.sub(' ', idea).split()) or idea.strip()
+    clause = _CLAUSE_END.split(text, maxsplit=1)[0].strip() or text
     clause = _CONNECTOR.split(clause, maxsplit=1)[0].strip() or clause
-    words = _ARTICLE.sub('', clause).split() or clause.split()
+    words = [w for w in _ARTICLE.sub('', clause).split() if any(c.isalnum() for c in w)]
+    words = words or [w for w in text.split() if any(c.isalnum() for c in w)] or text.split()
     title = ''
     for word in words:
         if len(title) + len(word) + 1 > max_chars:
             break
         title = f'{title} {word}'.strip()
-    title = title or idea.strip()[:max_chars]
+    title = title or ''.join(words)[: min(max_chars, _WIDE_TITLE)] or idea.strip()[:max_chars]
+    if measure(title) > 2 * _WIDE_TITLE and measure(title) > len(title):  # one long run of wide characters
+        title = title[:_WIDE_TITLE]
     return title[:1].upper() + title[1:]
 
 
@@ -143,3 +151,64 @@ async def park(session: AsyncSession, *, user: User, project_id: uuid.UUID, reas
         timeline.record(session, project_id=project.id, kind='project.parked', title='Project parked', detail=reason)
         await session.commit()
     return project
+
+
+# ── managing one's projects: rename, archive, restore (deletion: core/project_removal.py) ────────────
+
+TITLE_MAX = 120  # the column's size
+TITLE_EMPTY = 'Give the project a name.'
+
+
+def clean_title(title: str) -> str:
+    """The founder's title as typed (trimmed, one line), or InvalidInput with what to do."""
+    text = ' '.join(founder_text(title, what='The name', limit=10 * TITLE_MAX).split())
+    if not text:
+        raise InvalidInput(TITLE_EMPTY)
+    if len(text) > TITLE_MAX:
+        raise InvalidInput(f'Keep the name under {TITLE_MAX} characters.')
+    return text
+
+
+async def rename_project(session: AsyncSession, *, user: User, project_id: uuid.UUID, title: str) -> Project:
+    """Give the project the founder's own name (kept verbatim); recorded on its timeline."""
+    require_active_user(user)
+    project = await load_project(session, user=user, project_id=project_id)
+    new = clean_title(title)
+    if new != project.title:
+        old, project.title = project.title, new
+        project.updated_at = utcnow()
+        timeline.record(session, project_id=project.id, kind='project.renamed', title='Project renamed',
+                        detail=f'{old} → {new}')  # fmt: skip
+        await session.commit()
+    return project
+
+
+async def archive_project(session: AsyncSession, *, user: User, project_id: uuid.UUID) -> Project:
+    """Hide the project from the dashboard's main list; nothing is lost and `restore_project` brings it back."""
+    require_active_user(user)
+    project = await load_project(session, user=user, project_id=project_id)
+    if project.archived_at is None:
+        project.archived_at = utcnow()
+        timeline.record(session, project_id=project.id, kind='project.archived', title='Project archived')
+        await session.commit()
+    return project
+
+
+async def restore_project(session: AsyncSession, *, user: User, project_id: uuid.UUID) -> Project:
+    """Put an archived project back on the dashboard's main list."""
+    require_active_user(user)
+    project = await load_project(session, user=user, project_id=project_id)
+    if project.archived_at is not None:
+        project.archived_at = None
+        project.updated_at = utcnow()
+        timeline.record(session, project_id=project.id, kind='project.restored', title='Project restored')
+        await session.commit()
+    return project
+
+
+async def archived_ids(session: AsyncSession, *, user: User) -> set[uuid.UUID]:
+    """The user's archived projects (the dashboard shows them apart, behind a toggle)."""
+    rows = await session.exec(
+        select(Project.id).where(Project.owner_id == user.id, col(Project.archived_at).is_not(None))
+    )
+    return set(rows.all())

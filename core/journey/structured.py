@@ -13,6 +13,10 @@ parses exactly this block) reads the same facts. Keys of that JSON object:
     mode        'generate' | 'narrow' | 'pivot'          (write_brief)
     guidance    the founder's reason / direction ('' when none)
     previous    {'idea_brief': {...}, 'mvp_scope': {...}} or null (write_brief when regenerating)
+    assume      true on the fast path (write_brief): no interview, so assume and list each assumption
+    insist      true when the founder insists (write_brief): no pushback, the brief they asked for
+    clarified   [[question, answer], ...]: the founder's answers to the brief's open questions (write_brief)
+    build       per plan: the features, accounts, time and cost of its build (propose_plans; core.journey.plans)
     brief       the latest idea_brief content              (propose_plans)
     scope       the latest mvp_scope content                (propose_plans)
 """
@@ -45,9 +49,28 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra='ignore', str_strip_whitespace=True)
 
 
+def has_words(text: object) -> bool:
+    """Whether text carries a word (a letter or digit in any script): "'" and "-" never name a feature."""
+    return any(ch.isalnum() for ch in str(text or ''))
+
+
+def _named(items: Any) -> Any:
+    """Features without a word in their name dropped (punctuation-only fragments are not features)."""
+    if not isinstance(items, list):
+        return items
+    return [f for f in items if not isinstance(f, dict) or has_words(f.get('name'))]
+
+
 class Feature(_Strict):
     name: str = Field(min_length=1, max_length=120)
     description: str = Field(default='', max_length=500)
+
+
+class LeftOut(_Strict):
+    """A feature or ask kept out of the first version, and why (the co-founder's judgment, JD-1)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    why: str = Field(default='', max_length=500)
 
 
 class IdeaBrief(_Strict):
@@ -60,11 +83,30 @@ class IdeaBrief(_Strict):
     risks: list[str] = Field(default_factory=list, max_length=20)
     success_measure: str = Field(default='', max_length=2000)
     constraints: str = Field(default='', max_length=2000)
+    assumptions: list[str] = Field(default_factory=list, max_length=20)  # the fast path's guesses, editable
+    # The co-founder's judgment (JD-1): what it still needs to know (non-empty: too vague to be confident), and
+    # what it kept out of the first version with why (too big). Empty when the idea is clear and sized.
+    open_questions: list[str] = Field(default_factory=list, max_length=10)
+    left_out: list[LeftOut] = Field(default_factory=list, max_length=30)
 
-    @field_validator('non_goals', 'risks')
+    @field_validator('non_goals', 'risks', 'assumptions', 'open_questions')
     @classmethod
     def _drop_blank(cls, items: list[str]) -> list[str]:
         return [s.strip() for s in items if s and s.strip()]
+
+    @field_validator('core_features', mode='before')
+    @classmethod
+    def _only_named(cls, items: Any) -> Any:
+        return _named(items)
+
+    @field_validator('left_out', mode='before')
+    @classmethod
+    def _left_out_named(cls, items: Any) -> Any:
+        return (
+            [i for i in items if not isinstance(i, dict) or has_words(i.get('name'))]
+            if isinstance(items, list)
+            else items
+        )
 
 
 class ScopeFeature(Feature):
@@ -73,8 +115,13 @@ class ScopeFeature(Feature):
 
 class MvpScope(_Strict):
     features: list[ScopeFeature] = Field(min_length=1, max_length=12)
-    out_of_scope: list[str] = Field(default_factory=list, max_length=20)
+    out_of_scope: list[str] = Field(default_factory=list, max_length=40)
     acceptance: list[str] = Field(default_factory=list, max_length=20)
+
+    @field_validator('features', mode='before')
+    @classmethod
+    def _only_named(cls, items: Any) -> Any:
+        return _named(items)
 
 
 class BriefOutput(_Strict):
@@ -82,9 +129,18 @@ class BriefOutput(_Strict):
     mvp_scope: MvpScope
 
 
+COVERS = ('target_user', 'problem', 'must_have', 'constraints', 'success')  # the interview's fixed questions
+
+
 class Question(_Strict):
     text: str = Field(min_length=3, max_length=200)
     hint: str = Field(default='', max_length=200)
+    covers: str = Field(default='', max_length=40)  # which interview question it already asks ('' for none)
+
+    @field_validator('covers', mode='before')
+    @classmethod
+    def _known_key(cls, value: Any) -> str:
+        return value if value in COVERS else ''  # a model's unknown tag only means nothing is skipped
 
 
 class QuestionsOutput(_Strict):
@@ -129,6 +185,22 @@ def _obj(props: dict[str, Any], required: list[str] | None = None) -> dict[str, 
     return {'type': 'object', 'properties': props, 'required': required or list(props)}
 
 
+COVERS_DESCRIPTION = (
+    'When the question asks who uses it first (target_user), the problem (problem), the must-have features '
+    "(must_have), constraints (constraints) or the measure of success (success), that key, else ''; the "
+    'interview then does not ask it again'
+)
+OPEN_QUESTIONS_DESCRIPTION = (
+    'Only when the idea and answers are too vague for a useful brief: what you need to know, as questions to '
+    'the founder (else empty)'
+)
+LEFT_OUT_DESCRIPTION = (
+    'What you kept out of the first version (too much, impossible or not needed to learn from the first '
+    'users), each with why; empty when everything fits'
+)
+ASSUMPTIONS_DESCRIPTION = 'What you assumed because the founder skipped the questions (leave empty otherwise)'
+BRIEF_REQUIRED = ['title', 'problem', 'target_users', 'value_proposition', 'core_features', 'non_goals', 'risks',
+                  'success_measure', 'constraints']  # fmt: skip
 _FEATURE = _obj({'name': _s('Short feature name in Title Case'), 'description': _s('One line')})
 _SCOPE_FEATURE = _obj({**_FEATURE['properties'], 'priority': {'type': 'string', 'enum': ['must', 'should']}})
 
@@ -138,7 +210,14 @@ PROPOSE_QUESTIONS = ToolSpec(
     input_schema=_obj(
         {
             'questions': _list(
-                _obj({'text': _s('The question, one short sentence'), 'hint': _s('An example answer')}),
+                _obj(
+                    {
+                        'text': _s('The question, one short sentence'),
+                        'hint': _s('An example answer'),
+                        'covers': {'type': 'string', 'enum': [*COVERS, ''], 'description': COVERS_DESCRIPTION},
+                    },
+                    required=['text', 'hint'],
+                ),
                 '3 to 6 questions, in the language of the idea',
                 minItems=3,
                 maxItems=6,
@@ -158,16 +237,25 @@ WRITE_BRIEF = ToolSpec(
                     'problem': _s("The problem, in the founder's words"),
                     'target_users': _s('Who it is for'),
                     'value_proposition': _s('Why they will use it'),
-                    'core_features': _list(_FEATURE, 'The core features', minItems=1),
+                    'core_features': _list(_FEATURE, 'The features of the first version (3 to 5)', minItems=1),
                     'non_goals': _list(_s('A non-goal'), 'What the first version will not do'),
-                    'risks': _list(_s('A risk'), 'Main risks'),
+                    'risks': _list(
+                        _s('A risk'), 'Main risks; an unrealistic goal or deadline is a risk with a suggestion'
+                    ),
                     'success_measure': _s('How success is measured'),
                     'constraints': _s('Constraints'),
-                }
+                    'assumptions': _list(_s('One assumption, in plain words'), ASSUMPTIONS_DESCRIPTION),
+                    'open_questions': _list(_s('A question to the founder'), OPEN_QUESTIONS_DESCRIPTION),
+                    'left_out': _list(
+                        _obj({'name': _s('The feature or ask'), 'why': _s('Why it waits, one sentence')}),
+                        LEFT_OUT_DESCRIPTION,
+                    ),
+                },
+                required=BRIEF_REQUIRED,
             ),
             'mvp_scope': _obj(
                 {
-                    'features': _list(_SCOPE_FEATURE, 'Features of the MVP', minItems=1),
+                    'features': _list(_SCOPE_FEATURE, 'Features of the MVP (the core features)', minItems=1),
                     'out_of_scope': _list(_s('Left out'), 'Out of scope for the MVP'),
                     'acceptance': _list(_s('A check'), 'Acceptance checks a founder can verify'),
                 }
@@ -210,10 +298,34 @@ SYSTEM = (
     "Use the founder's own words, stay concrete, answer in the language of the idea, and reply "
     'only by calling the tool you are given.'
 )
+JUDGMENT = (
+    ' Act as a co-founder, not a form. If the idea and answers are too vague to know who it is for, what problem it '
+    'solves or what it does, do not invent them: say so in the brief and list what you need in '
+    'idea_brief.open_questions. If the founder asks for more than a first version can hold, keep 3 to 5 features '
+    'that let the first users try the core of it (as core_features and mvp_scope.features) and list everything '
+    'else in idea_brief.left_out, each with why. An unrealistic goal or deadline (a billion users, launching '
+    'tomorrow) is a risk that says so and suggests a realistic step. If the founder insists (insist: true), write '
+    'the brief they asked for and leave open_questions and left_out empty.'
+)
 _INSTRUCTIONS = {
-    'propose_questions': 'Ask 3 to 6 short onboarding questions about this idea.',
-    'write_brief': 'Write the Idea Brief and the MVP scope for this idea.',
+    'propose_questions': 'Ask 3 to 6 short onboarding questions about this idea. Mark with covers each one that '
+    'asks one of the interview questions (who uses it first, the problem, the must-have features, constraints, '
+    'success), so the founder is never asked the same thing twice.',
+    'write_brief': 'Write the Idea Brief and the MVP scope for this idea, using every answer the founder gave '
+    '(onboarding included).' + JUDGMENT,
     'propose_plans': 'Propose 2 or 3 execution plans for this MVP.',
+}
+
+_EXTRA = {  # said only when the payload holds the key
+    'write_brief': {
+        'assume': ' The founder skipped the questions: make reasonable assumptions for everything the idea does '
+        'not say (who it is for, the must-have features, devices, success) and list each one in '
+        'idea_brief.assumptions, in the language of the idea.'
+    },
+    'propose_plans': {
+        'build': ' Each plan must say only what the build will really do: use the features, accounts, stack, time '
+        "and cost given for it under 'build'."
+    },
 }
 
 
@@ -223,7 +335,8 @@ _INSTRUCTIONS = {
 def input_message(tool: str, payload: dict[str, Any]) -> dict[str, Any]:
     """The one user message of a journey call: an instruction then the JSON block."""
     body = json.dumps({'tool': tool, **payload}, ensure_ascii=False, indent=1)
-    return {'role': 'user', 'content': f'{_INSTRUCTIONS[tool]}\n\n{INPUT_OPEN}\n{body}\n{INPUT_CLOSE}'}
+    instruction = _INSTRUCTIONS[tool] + ''.join(text for key, text in _EXTRA.get(tool, {}).items() if payload.get(key))
+    return {'role': 'user', 'content': f'{instruction}\n\n{INPUT_OPEN}\n{body}\n{INPUT_CLOSE}'}
 
 
 async def call_tool(llm: LLM, tool: ToolSpec, payload: dict[str, Any], *, max_tokens: int = 4096) -> dict[str, Any]:

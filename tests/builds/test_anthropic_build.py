@@ -26,6 +26,14 @@ PAGE = (
 )
 
 
+def booking_check():  # type: ignore[no-untyped-def]
+    """The acceptance check of the brief's one feature: without it the build is sent back to write it."""
+    return tool_use(
+        'acceptance_check',
+        {'feature': 'Online Booking', 'steps': [{'open': '/'}, {'expect_text': 'Book a grooming slot'}]},
+    )
+
+
 @pytest.fixture
 async def claude(tmp_path: Path):  # type: ignore[no-untyped-def]
     require_chromium()
@@ -111,6 +119,7 @@ async def test_claude_builds_a_static_site_to_ready(claude) -> None:  # type: ig
         *journey_replies(),
         tool_use('narrate', {'text': "I'm writing your booking page."}),
         tool_use('write_file', {'path': 'index.html', 'content': PAGE}),
+        booking_check(),
         tool_use('document', {'section': 'overview', 'title': 'Overview', 'content': 'Clients book online.'}),
         text('Your booking page is ready.'),
     )

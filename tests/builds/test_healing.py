@@ -21,7 +21,7 @@ from jobs import worker
 from jobs.demo import founder_flow
 from migrations import upgrade
 from tests.builds.conftest import IDEA, MUST_HAVE, events_until_done, make_settings
-from tests.builds.test_anthropic_build import KEY, PAGE, journey_replies
+from tests.builds.test_anthropic_build import KEY, PAGE, booking_check, journey_replies
 from tests.fakes.messages_api import MessagesAPI, status, text, tool_use
 from tests.services import require_bubblewrap, require_chromium
 
@@ -53,7 +53,8 @@ async def start(svc) -> tuple[User, BuildJob]:  # type: ignore[no-untyped-def]
 
 
 def finish() -> list:  # type: ignore[type-arg]
-    return [tool_use('write_file', {'path': 'index.html', 'content': PAGE}), text('Your booking page is ready.')]
+    return [tool_use('write_file', {'path': 'index.html', 'content': PAGE}), booking_check(),
+            text('Your booking page is ready.')]  # fmt: skip
 
 
 async def events_until_asked(svc, job_id, timeout: float = 60) -> list:  # type: ignore[no-untyped-def,type-arg]
@@ -75,7 +76,8 @@ async def test_a_different_approach_on_attempt_two_heals(claude) -> None:  # typ
     healing = [e for e in events if isinstance(e, Healing)]
     assert [(h.attempt, h.max_attempts) for h in healing] == [(2, 3)]
     assert 'no internet access' in healing[0].problem and healing[0].signature.startswith('network:')
-    told = api.message_requests[-2].body['messages'][-1]['content'][0]['content']  # the result the model read
+    # the result the model read (then come the page, its check and the last words)
+    told = api.message_requests[-3].body['messages'][-1]['content'][0]['content']
     assert 'has now happened 1 time' in told and 'different approach' in told
     assert not [e for e in events if isinstance(e, Escalated)]
 
@@ -100,7 +102,7 @@ async def test_the_same_failure_three_times_asks_the_founder_whose_answer_finish
     events = await events_until_done(svc, job.id)
     assert events[-1].state == 'READY'  # type: ignore[attr-defined]
     assert any(isinstance(e, Resumed) and e.decision == SKIP for e in await svc.events.read(job.id))
-    resumed_with = str(api.message_requests[-2].body['messages'][-1]['content'])
+    resumed_with = str(api.message_requests[-3].body['messages'][-1]['content'])
     assert f'[Decision from the founder: {SKIP}]' in resumed_with
 
 

@@ -49,7 +49,8 @@ async def test_a_change_becomes_v0_2_with_only_what_was_asked(services) -> None:
     assert v2.version_label == 'v0.2' and v2.kind == 'iteration' and 'change.requested' in kinds
     log = v2.summary['changelog']
     assert log['from_version'] == 'v0.1' and log['to_version'] == 'v0.2' and 'You asked' in log['summary']
-    assert log['changed'] == ['app.py'] and log['added'] == [] and log['removed'] == []  # only the asked change
+    assert log['changed'] == ['app.py'] and log['removed'] == []  # only the asked change…
+    assert len(log['added']) == 1 and log['added'][0].startswith('checks/')  # …and the acceptance check of it
     assert 'Waiting list' in log['diffs']['app.py'] or 'waiting list' in log['diffs']['app.py'].lower()
     home = await asyncio.to_thread(lambda: urllib.request.urlopen(v2.preview_url, timeout=5).read().decode())
     assert 'waiting list' in home.lower() and 'Online Booking Calendar' in home  # new page, old pages kept

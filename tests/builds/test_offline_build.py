@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from core.admin_settings import set_setting
 from core.builds import jobs as builds
+from core.builds.context import built_features
 from core.errors import Conflict
 from core.events import DocumentationUpdated, LogLines, Narration, PhaseCompleted, SnapshotUpdated, StageChanged
 from core.journey.brief import latest
@@ -39,6 +40,7 @@ async def test_offline_build_reaches_ready_with_preview_screenshot_and_docs(serv
         job = await session.get(BuildJob, job.id)
         brief = await latest(session, project_id=project_id, kind='idea_brief')
         project = await session.get(Project, project_id)
+        built = await built_features(session, job)
         timeline = [
             t.kind
             for t in (await session.exec(select(TimelineEvent).where(TimelineEvent.project_id == project_id))).all()
@@ -47,8 +49,10 @@ async def test_offline_build_reaches_ready_with_preview_screenshot_and_docs(serv
     assert project.stage == 'mvp_built' and 'mvp.built' in timeline and 'build.ready' in timeline
 
     home = await asyncio.to_thread(fetch, job.preview_url)
-    for feature in brief.content['core_features']:
-        assert feature['name'] in home  # pages named after the brief's features
+    every = [f['name'] for f in brief.content['core_features']]
+    assert built and set(built) < set(every)  # the chosen Fast MVP builds the must-haves only
+    for name in every:
+        assert (name in home) == (name in built)  # pages named after the features the plan builds
     shots = [e for e in events if isinstance(e, SnapshotUpdated)]
     assert shots and await services.blobs.exists(shots[-1].key)
     assert {e.section for e in events if isinstance(e, DocumentationUpdated)} == {

@@ -54,7 +54,7 @@ async def wait_for(predicate, timeout: float = 90):  # type: ignore[no-untyped-d
 
 async def test_killed_worker_resumes_from_checkpoint_without_redoing_tool_calls(tmp_path: Path) -> None:
     require_chromium()
-    settings = make_settings(tmp_path / 'data', WORKERS='external')  # this process only queues
+    settings = make_settings(tmp_path / 'data')  # this process only queues: its queue is never started
     await asyncio.to_thread(upgrade, settings.sync_database_url)
     svc = build_services(settings)
     await svc.start()

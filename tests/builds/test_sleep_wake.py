@@ -95,7 +95,7 @@ async def _no_build_running(services: Services) -> bool:
 
 async def test_a_wake_due_while_the_app_was_down_runs_once_at_the_next_start(tmp_path: Path) -> None:
     require_chromium()
-    settings = make_settings(tmp_path / 'data', WORKERS='external')  # this process only queues and watches
+    settings = make_settings(tmp_path / 'data')  # this process only queues and watches: its queue never starts
     await asyncio.to_thread(upgrade, settings.sync_database_url)
     svc = build_services(settings)
     await svc.start()

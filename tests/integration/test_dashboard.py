@@ -37,14 +37,15 @@ async def test_summaries_follow_the_journey(session_factory) -> None:
         assert (new.stage, new.stage_label, new.mvp_completion_percent) == (
             'onboarding',
             'Getting to know your idea',
-            10,
+            0,  # nothing verified yet
         )
         assert (new.artifacts, new.pending_decisions, new.risk_flags) == ([], [], [])
         assert (new.product_version, new.latest_build_state, new.agent_state) == (None, None, 'Idle')
         _lists_are_lists(new)
 
         card = cards[at_gate.id]
-        assert card.stage == 'gate1' and card.mvp_completion_percent == 45
+        assert card.stage == 'gate1' and card.mvp_completion_percent == 0
+        assert card.features_scoped >= 3 and card.features_verified == 0
         assert [(a.kind, a.version) for a in card.artifacts] == [('idea_brief', 1), ('mvp_scope', 1)]
         assert card.pending_decisions == ['direction']
         assert any('payment' in flag.lower() for flag in card.risk_flags)
@@ -61,7 +62,7 @@ async def test_builds_set_version_state_and_flags(session_factory) -> None:
         options = await plans.list_plans(session, user=user, project_id=project.id)
         await plans.select_plan(session, user=user, project_id=project.id, plan_id=options[0].id)
         (card,) = await dashboard.dashboard(session, user=user)
-        assert (card.stage, card.mvp_completion_percent, card.pending_decisions) == ('plan', 60, [])
+        assert (card.stage, card.plan_chosen, card.pending_decisions) == ('plan', True, [])
 
         t0 = utcnow() - timedelta(hours=3)
         session.add(
@@ -86,7 +87,8 @@ async def test_builds_set_version_state_and_flags(session_factory) -> None:
         await session.commit()
         (card,) = await dashboard.dashboard(session, user=user)
         assert (card.product_version, card.latest_build_state, card.agent_state) == ('v0.1', 'FAILED', 'Error')
-        assert 'Build failed' in card.risk_flags and card.mvp_completion_percent == 100
+        assert 'Build failed' in card.risk_flags
+        assert card.mvp_completion_percent == 0  # a READY build counts only through its passing checks
 
         session.add(
             BuildJob(project_id=project.id, user_id=user.id, state='SLEEPING', queued_at=t0 + timedelta(hours=2))
@@ -121,16 +123,12 @@ async def test_dashboard_queries_do_not_grow_with_projects(session_factory) -> N
             event.remove(engine, 'before_cursor_execute', count)
 
 
-def test_completion_scale() -> None:
-    assert completion_percent('idea', plan_chosen=False, build_state=None, has_ready=False) == 5
-    assert completion_percent('interview', plan_chosen=False, build_state=None, has_ready=False) == 20
-    assert completion_percent('brief', plan_chosen=False, build_state=None, has_ready=False) == 35
-    assert completion_percent('plan', plan_chosen=False, build_state=None, has_ready=False) == 55
-    steps = ['QUEUED', 'STARTING', 'SCAFFOLD', 'CODE', 'DEPS', 'CHECKS']
-    values = [completion_percent('building', plan_chosen=True, build_state=s, has_ready=False) for s in steps]
-    assert values == sorted(values) and 55 < values[0] and values[-1] < 100
-    assert completion_percent('building', plan_chosen=True, build_state='READY', has_ready=True) == 100
-    assert completion_percent('mvp_built', plan_chosen=True, build_state='FAILED', has_ready=False) == 100
+def test_completion_is_verified_out_of_scoped() -> None:
+    assert completion_percent(0, 0) == 0
+    assert completion_percent(0, 5) == 0
+    assert completion_percent(4, 5) == 80
+    assert completion_percent(2, 3) == 66  # rounded down: 100 only when every feature is verified
+    assert completion_percent(5, 5) == 100
     assert dashboard.agent_state('NEEDS_INPUT') == 'Needs your input'
     assert dashboard.agent_state('BUDGET_EXCEEDED') == 'Budget exceeded'
     assert dashboard.agent_state('CODE') == 'Building'

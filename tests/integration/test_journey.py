@@ -162,7 +162,7 @@ async def test_the_chosen_plan_reaches_the_agents_system_prompt(session_factory)
         chosen = (await plans.list_plans(session, user=user, project_id=project.id))[1]
         await plans.select_plan(session, user=user, project_id=project.id, plan_id=chosen.id)
         notifier = MemoryNotifier()
-        queue = InProcessQueue(notifier, dispatch=False)
+        queue = InProcessQueue(dispatch=False)
         job = await start_build(session, user=user, project_id=project.id, queue=queue,
                                 events=EventLog(session_factory, notifier))  # fmt: skip
         system = await system_prompt_for(session, job)

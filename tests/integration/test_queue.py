@@ -85,7 +85,7 @@ async def test_queue_runs_builds_woken_by_enqueue(session_factory) -> None:  # t
     users = await arrange(session_factory, {'a': 'partner'})
     job = await queue_build(session_factory, users['a'])
     log, ran = EventLog(session_factory, MemoryNotifier()), asyncio.Queue[uuid.UUID]()
-    queue = InProcessQueue(MemoryNotifier(), concurrency=2)
+    queue = InProcessQueue(concurrency=2)
     queue.bind(claim=lambda: claim_next(session_factory, log), run=ran.put)
     await queue.start()
     try:

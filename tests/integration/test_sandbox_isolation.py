@@ -89,7 +89,7 @@ async def test_commands_run_unprivileged_and_cannot_write_outside(
     box: LocalSandbox, provider: LocalSandboxProvider
 ) -> None:
     result = await box.run('id -u; touch /usr/evil; touch /etc/evil; echo ok > inside.txt')
-    expected_uid = provider.sandbox_uid if provider.sandbox_uid is not None else os.geteuid()
+    expected_uid = box.uid if box.uid is not None else os.geteuid()
     assert result.stdout.splitlines()[0] == str(expected_uid)
     assert 'Read-only file system' in result.stderr or 'Permission denied' in result.stderr
     assert not host_has('/usr/evil') and not host_has('/etc/evil')

@@ -209,7 +209,7 @@ async def test_versions_newest_first_with_files_zip_and_changelog_for_the_owner_
 
 async def test_restore_starts_a_restore_build_of_an_earlier_version_only(session_factory, blobs) -> None:  # type: ignore[no-untyped-def]
     notifier = MemoryNotifier()
-    queue, events = InProcessQueue(notifier, dispatch=False), EventLog(session_factory, notifier)
+    queue, events = InProcessQueue(dispatch=False), EventLog(session_factory, notifier)
     async with session_factory() as session:
         user, project, v1 = await built_project(session, blobs)
         v2 = await add_version(session, blobs, user, project, 2, V2, kind='iteration')
@@ -230,7 +230,7 @@ async def test_restore_starts_a_restore_build_of_an_earlier_version_only(session
 
 async def test_a_version_whose_snapshot_is_gone_says_so(session_factory, blobs) -> None:  # type: ignore[no-untyped-def]
     notifier = MemoryNotifier()
-    queue, events = InProcessQueue(notifier, dispatch=False), EventLog(session_factory, notifier)
+    queue, events = InProcessQueue(dispatch=False), EventLog(session_factory, notifier)
     async with session_factory() as session:
         user, project, v1 = await built_project(session, blobs)
         await add_version(session, blobs, user, project, 2, V2)

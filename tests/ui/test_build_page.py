@@ -28,7 +28,7 @@ from ui.components.activity_feed import MAX_ENTRIES, ActivityFeed
 @pytest.fixture(autouse=True)
 def no_build_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     # The recorded jobs are rows written by the test: no worker of the app may pick them up.
-    monkeypatch.setenv('WORKERS', 'external')
+    monkeypatch.setenv('WORKER_CONCURRENCY', '0')
 
 
 async def sign_up(user: User, email: str) -> None:
@@ -172,6 +172,7 @@ async def test_ready_build_shows_summary_and_preview_frame(user: User, db) -> No
     assert frame.props['sandbox'] == 'allow-scripts allow-forms allow-popups'
     await user.should_see('Open in new tab')
     await user.should_see(marker='build-history')  # the panels stay, folded away
+    await user.should_see(marker='docs-panel')  # except the docs, kept in view under the result
     await user.should_not_see(marker='cancel-build')
     await user.should_see("I'm setting up the skeleton of PawBook.")
 
@@ -203,6 +204,7 @@ async def test_failed_build_is_explained_kindly_with_retry(user: User, db) -> No
 async def test_cancel_asks_first_then_cancels(user: User, db) -> None:  # type: ignore[no-untyped-def]
     project, job = await founder_with_build(user, db, state='QUEUED', started_at=None)
     await user.open(f'/projects/{project.id}/build')
+    await user.should_see('Waiting in line')  # the page finishes building after its queue position is read
     user.find(marker='cancel-build').click()
     await user.should_see('Cancel this build?')
     user.find(marker='keep-building').click()

@@ -31,7 +31,7 @@ ACTIONS = (
 
 @pytest.fixture(autouse=True)
 def no_build_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv('WORKERS', 'external')
+    monkeypatch.setenv('WORKER_CONCURRENCY', '0')
 
 
 async def test_second_founder_gets_not_found_on_every_journey_page(user: User) -> None:

@@ -1,6 +1,6 @@
 """The founder journey as a founder sees it: idea → onboarding → interview → brief → Gate 1 → plan → Build.
 
-The app runs main.py with the offline model (pace 0). Builds are only queued here (WORKERS=external):
+The app runs main.py with the offline model (pace 0). Builds are only queued here (WORKER_CONCURRENCY=0):
 the build page and the pipeline are tested by their own files.
 """
 
@@ -37,7 +37,7 @@ WAIT = 80  # retries of 0.1 s while the model or the database works (a wait, not
 
 @pytest.fixture(autouse=True)
 def no_build_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv('WORKERS', 'external')
+    monkeypatch.setenv('WORKER_CONCURRENCY', '0')
 
 
 async def sign_up(user: User, email: str) -> None:
@@ -100,13 +100,26 @@ async def answer_screen(user: User, text: str, *, button: str = 'next') -> None:
     user.find(marker=button).click()
 
 
-async def walk_onboarding(user: User) -> None:
+async def walk_onboarding(user: User) -> tuple[int, int]:
+    """Answer onboarding's questions (its last screen says Finish); returns (asked, total of the conversation)."""
     await user.should_see('Question 1 of', retries=WAIT)
     total = int(texts(user, 'question-progress')[0].split(' of ')[1])
-    assert 3 <= total <= 6
     for number in range(1, total + 1):
         await user.should_see(f'Question {number} of {total}', retries=WAIT)
-        await answer_screen(user, f'Onboarding answer {number}, é à ü', button='finish' if number == total else 'next')
+        last = _has(user, 'finish')
+        await answer_screen(user, f'Onboarding answer {number}, é à ü', button='finish' if last else 'next')
+        if last:
+            assert 3 <= number <= 6
+            return number, total
+    raise AssertionError('onboarding never offered Finish')
+
+
+def _has(user: User, marker: str) -> bool:
+    try:
+        user.find(marker=marker)
+    except AssertionError:
+        return False
+    return True
 
 
 async def founder(email: str) -> Account:
@@ -150,35 +163,41 @@ async def test_founder_walks_from_idea_to_a_started_build(user: User) -> None:
     await user.should_see(projects.TOO_SHORT)
     await user.should_see('7 / 2000')
     user.find(marker='idea-continue').click()
-    await user.should_see(marker='idea-error', content=projects.TOO_SHORT)
+    await user.should_see(marker='idea-hint', content=projects.TOO_SHORT)
+    assert texts(user, 'idea-error') == ['']  # said once, by the live hint, not twice
+    await user.should_see(marker='idea-input')  # still on the form: nothing created
 
     user.find(marker='idea-input').clear().type(IDEA)
     user.find(marker='idea-input').trigger('keydown.enter.exact.prevent')  # Enter continues
-    await walk_onboarding(user)
+    # one conversation: onboarding asks who, what problem and the must-haves (the interview will not ask them
+    # again), numbered as one run with the interview's remaining questions
+    await user.should_see('Question 1 of 7', retries=WAIT)
     pid = project_id_from(user)
-
-    # the understanding interview: two answers, then a third typed halfway and the page re-opened
-    await user.should_see('Question 1 of 5', retries=WAIT)
     await answer_screen(user, ANSWERS['target_user'])
-    await user.should_see('Question 2 of 5', retries=WAIT)
+    await user.should_see('Question 2 of 7', retries=WAIT)
     await answer_screen(user, ANSWERS['problem'])
-    await user.should_see('Question 3 of 5', retries=WAIT)
+    await user.should_see('Question 3 of 7', retries=WAIT)
     user.find(marker='answer').type('online booking calendar, deposit')
     await user.should_see(marker='saved-indicator', content='Saved', retries=WAIT)
 
     await user.open(f'/projects/{pid}/interview')
-    await user.should_see('Question 3 of 5', retries=WAIT)
+    await user.should_see('Question 3 of 7', retries=WAIT)
     await user.should_see(marker='answer', content='online booking calendar, deposit')
     user.find(marker='back').click()
-    await user.should_see('Question 2 of 5', retries=WAIT)
+    await user.should_see('Question 2 of 7', retries=WAIT)
     await user.should_see(marker='answer', content=ANSWERS['problem'])
     user.find(marker='next').click()
-    await user.should_see('Question 3 of 5', retries=WAIT)
+    await user.should_see('Question 3 of 7', retries=WAIT)
     user.find(marker='answer').type(', SMS reminders, client pet profiles')
     user.find(marker='answer').trigger('keydown.enter.exact.prevent')  # Enter: next question
-    await user.should_see('Question 4 of 5', retries=WAIT)
+    await user.should_see('Question 4 of 7', retries=WAIT)
+    await answer_screen(user, 'A deposit of 10 EUR per booking')
+    await user.should_see('Question 5 of 7', retries=WAIT)
+    await answer_screen(user, 'Up to two weeks ahead', button='finish')  # the end of onboarding
+    await user.should_see('Question 6 of 7', retries=WAIT)
+    await user.should_not_see('Who will use')  # asked once, in onboarding
     await answer_screen(user, ANSWERS['constraints'])
-    await user.should_see('Question 5 of 5', retries=WAIT)
+    await user.should_see('Question 7 of 7', retries=WAIT)
     user.find(marker='finish').click()  # the last one is still empty
     await user.should_see('Please answer how you will measure success', retries=WAIT)
     await user.should_see(marker='missing-question')
@@ -230,10 +249,11 @@ async def test_answers_in_another_language_survive_a_reload(user: User) -> None:
     await user.open('/projects/new')
     user.find(marker='idea-input').type('Équipe de foot amateur : convocations, covoiturage et buvette pour le club.')
     user.find(marker='idea-continue').click()
-    await walk_onboarding(user)
+    await user.should_see('Qui utilisera', retries=WAIT)  # the questions come in the founder's language
+    asked, total = await walk_onboarding(user)
     pid = project_id_from(user)
-    await user.should_see('Question 1 of 5', retries=WAIT)
-    await user.should_see('Qui utilisera')  # the questions come in the founder's language
+    await user.should_see(f'Question {asked + 1} of {total}', retries=WAIT)
+    await user.should_see('Des contraintes')  # the interview asks only what onboarding did not
     user.find(marker='answer').type('Les entraîneurs bénévoles — « U11 » ⚽')
     user.find(marker='answer').trigger('blur')
     await user.should_see(marker='saved-indicator', content='Saved', retries=WAIT)
@@ -377,7 +397,7 @@ async def test_dashboard_cards_show_the_journey_summary(user: User) -> None:
     await user.should_see(marker='pending-decision', content='Gate 1')
     await user.should_see(marker='artifact', content='MVP scope v1')
     await user.should_see(marker='risk-flag')
-    await user.should_see(marker='mvp-percent', content='45%')
+    await user.should_see(marker='mvp-percent', content='0%')  # verified features, and nothing is built yet
     await user.should_see(marker='agent-state', content='Idle')
     await user.should_see(marker='build-state', content='No build yet')
     await user.should_not_see(marker='empty-state')

@@ -25,7 +25,7 @@ WORKSPACE = {
 @pytest.fixture(autouse=True)
 def no_build_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     # The build row is written by the test: no worker of the app may pick it up.
-    monkeypatch.setenv('WORKERS', 'external')
+    monkeypatch.setenv('WORKER_CONCURRENCY', '0')
 
 
 async def sign_up(user: User, email: str) -> None:

@@ -37,7 +37,7 @@ CHANGELOG = {
 
 @pytest.fixture(autouse=True)
 def no_build_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv('WORKERS', 'external')  # builds queued here stay queued
+    monkeypatch.setenv('WORKER_CONCURRENCY', '0')  # builds queued here stay queued
 
 
 def services() -> Services:

@@ -24,12 +24,15 @@ CORE_EXTRAS = {
     'core.config': {'pydantic_settings'},  # settings read from the environment: pydantic's package for it
     'core.accounts': {'argon2'},  # password hashing
     'core.db': {'aiosqlite'},  # the one place that speaks to the SQLite driver directly (reserve_then_insert)
+    'core.metrics': {'prometheus_client'},  # /metrics in the Prometheus text format, by the official client
+    'core.observability': {'sentry_sdk'},  # optional error reporting (SENTRY_DSN), imported only when set
 }
 # Each adapter and the SDK it wraps ('' is the package's own __init__). A new adapter is added here.
 ADAPTER_SDKS: dict[str, set[str]] = {
     '': set(),
     'blobs_fs': set(),
     'blobs_s3': {'boto3', 'botocore'},
+    'egress_proxy': set(),
     'leader_memory': set(),
     'leader_redis': {'redis'},
     'llm_anthropic': {'anthropic'},
@@ -37,13 +40,19 @@ ADAPTER_SDKS: dict[str, set[str]] = {
     'llm_openai_compat': {'httpx'},
     'notify_memory': set(),
     'notify_redis': {'redis'},
+    'queue_arq': {'arq'},
     'queue_inprocess': set(),
     'sandbox_bridge_inside': set(),
+    'sandbox_e2b': {'e2b'},
+    'sandbox_egress_inside': set(),
+    'sandbox_e2b_forward': set(),
     'sandbox_local': set(),
     'sandbox_local_bridge': set(),
     'sandbox_local_exec': set(),
     'sandbox_local_fs': set(),
+    'sandbox_local_limits': set(),
     'screenshot_playwright': {'playwright'},
+    'screenshot_playwright_checks': {'playwright'},
 }
 UI_LIBRARIES = {'nicegui', 'fastapi', 'starlette', 'sqlmodel', 'httpx'}  # httpx: the preview proxy forwards
 JOBS_LIBRARIES = {'apscheduler', 'arq', 'sqlmodel', 'sqlalchemy'}  # sqlalchemy: the scheduler's job store

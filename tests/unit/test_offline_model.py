@@ -154,7 +154,7 @@ class RunningApp:
 
 
 def nav_links(html: str) -> list[str]:
-    nav = html.split('<nav>', 1)[1].split('</nav>', 1)[0]
+    nav = html.split('<nav', 1)[1].split('>', 1)[1].split('</nav>', 1)[0]
     return [part.split('"', 1)[0] for part in nav.split('href="')[1:]]
 
 

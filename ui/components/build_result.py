@@ -51,9 +51,12 @@ def ready_summary(job: BuildJob) -> ui.card:
             _fact('Files', str(file_count), 'summary-files')
             _fact('Time taken', time_taken(job), 'summary-time')
             _fact('Tokens', f'{job.input_tokens + job.output_tokens:,}', 'summary-tokens')
+        checks = summary.get('checks') or {}
+        if checks.get('scoped'):
+            _verified(checks)
         # The runner may report features, or only the phases it worked through.
         heading, items = ('Features', features) if features else ('What I did', _names(summary.get('phases', [])))
-        if items:
+        if items and not checks.get('scoped'):
             ui.label(heading).classes('font-semibold')
             with ui.column().classes('gap-0 text-sm').mark('summary-features'):
                 for item in items:
@@ -67,6 +70,29 @@ def ready_summary(job: BuildJob) -> ui.card:
             with ui.expansion(f'All {len(files)} files', icon='folder').classes('w-full text-sm'):
                 ui.label('\n'.join(files)).classes('font-mono text-xs whitespace-pre-wrap').mark('summary-file-list')
     return card
+
+
+def verified_sentence(checks: dict) -> str:
+    """'4 of 5 features verified in a browser'."""
+    return f'{checks.get("verified", 0)} of {checks.get("scoped", 0)} features verified in a browser'
+
+
+def _verified(checks: dict) -> None:
+    """How many features passed their acceptance check, and what failed and why in plain words."""
+    complete = checks.get('verified', 0) >= checks.get('scoped', 0)
+    with ui.row().classes('items-center gap-2'):
+        ui.icon('verified' if complete else 'rule', size='24px').classes(
+            'text-green-600' if complete else 'text-amber-600'
+        )
+        ui.label(verified_sentence(checks)).classes('font-semibold').mark('summary-verified')
+    failed = checks.get('failed') or []
+    if failed:
+        with ui.column().classes('gap-1 text-sm').mark('summary-check-failures'):
+            for item in failed:
+                broke = f' (it stopped working in this version; it worked in {item["regressed_from"]})' if item.get(
+                    'regressed_from') else ''  # fmt: skip
+                step = f' when trying to {item["step"]}' if item.get('step') else ''
+                ui.label(f'• {item["feature"]}: it failed{step}: {item.get("problem", "")}{broke}')
 
 
 def failure_card(job: BuildJob, *, retry: Action) -> ui.card:

@@ -44,8 +44,8 @@ class GateCard(ui.card):
                 'text-slate-500 text-sm'
             )
             self.reason = (
-                ui.textarea('Your reason (needed for narrow, pivot and park)', value=gate.reason or '')
-                .props('outlined autogrow')
+                ui.textarea('Your reason', value=gate.reason or '')  # short: a long label is cut on a phone
+                .props('outlined autogrow hint="Needed for narrow, pivot and park"')
                 .classes('w-full')
                 .mark('gate-reason')
             )
@@ -56,14 +56,16 @@ class GateCard(ui.card):
                 self.progress_label = ui.label().mark('gate-progress')
             self.progress.visible = False
             with ui.row().classes('items-center gap-2'):
-                self.error = ui.label().classes('text-negative').mark('gate-error')
+                self.error = ui.label().classes('text-negative').props('role=alert').mark('gate-error')
                 self.retry = ui.button('Retry', icon='refresh', on_click=self._retry).props('flat').mark('gate-retry')
             self.retry.visible = False
 
     def _choice(self, key: str) -> ui.button:
         label, icon, hint = CHOICES[key]
         button = ui.button(label, icon=icon, on_click=lambda k=key: self.decide(k)).mark(f'gate-{key}')
-        button.props('unelevated' if key == 'proceed' else 'outline').tooltip(hint)
+        button.props('unelevated' if key == 'proceed' else 'outline')
+        with button:  # above the button: below it, the hint would cover the error its own click may show
+            ui.tooltip(hint).props('anchor="top middle" self="bottom middle" :offset="[0, 8]"')
         return button
 
     async def _retry(self) -> None:

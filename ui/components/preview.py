@@ -1,4 +1,7 @@
-"""The running app inside the build page (B-6): a sandboxed iframe, "Open in new tab", and Resume."""
+"""The running app inside the build page (B-6): a sandboxed iframe, "Open in new tab", and Resume.
+
+With `auto_resume` a paused preview starts again by itself once the page is shown (core/builds/preview.py
+`auto_resume_due`); Resume stays for when that fails or the preview pauses again while the page is open."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ Resume = Callable[[], Awaitable[str]]  # restarts the preview, returns the ifram
 class PreviewPane(ui.column):
     """Shows the preview when it runs; otherwise "Preview paused — Resume" (or expired)."""
 
-    def __init__(self, *, src: str, running: bool, resume: Resume) -> None:
+    def __init__(self, *, src: str, running: bool, resume: Resume, auto_resume: bool = False) -> None:
         super().__init__()
         self.src, self.resume_preview = src, resume
         self.classes('w-full gap-2').mark('preview')
@@ -27,6 +30,10 @@ class PreviewPane(ui.column):
             self.body = ui.column().classes('w-full gap-2')
         if running:
             self.show_frame()
+        elif auto_resume:
+            self.show_paused('Starting your app again…')
+            self.resume_button.props('loading')
+            ui.timer(0, self._resume, once=True)  # after the page is sent: starting the app takes seconds
         else:
             self.show_paused()
 

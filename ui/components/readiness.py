@@ -17,8 +17,8 @@ from core.builds.readiness import (
     ReadinessReport,
     report_markdown,
     report_of,
-    slug,
 )
+from core.journey.markdown import file_stem
 from core.models import Artifact
 
 LIGHTS = {'green': ('check_circle', 'emerald'), 'yellow': ('error', 'amber'), 'red': ('cancel', 'rose')}
@@ -55,9 +55,9 @@ def copyable(text: str, *, marker: str) -> None:
 
     with ui.row().classes('w-full items-start no-wrap gap-1 rounded bg-slate-100 dark:bg-slate-800 p-2'):
         ui.label(text).classes('font-mono text-xs whitespace-pre-wrap break-all grow').mark(marker)
-        ui.button(icon='content_copy', on_click=copy).props('flat dense round size=sm').tooltip('Copy').mark(
-            f'{marker}-copy'
-        )
+        ui.button(icon='content_copy', on_click=copy).props('flat dense round size=sm aria-label="Copy"').tooltip(
+            'Copy'
+        ).mark(f'{marker}-copy')
 
 
 def _check(check: Check) -> None:
@@ -93,7 +93,8 @@ def _path(n: int, path: DeployPath) -> None:
 
 def readiness_card(report: ReadinessReport) -> None:
     """The whole report: light, blockers and warnings first, passes after, then the ways to deploy."""
-    name = f'{slug(report.title)}-deploy-readiness{"-" + report.build_version if report.build_version else ""}.md'
+    version = f'-{report.build_version}' if report.build_version else ''
+    name = f'{file_stem(report.title, "app")}-deploy-readiness{version}.md'  # the title kept, in any script
 
     def download() -> None:
         ui.download.content(report_markdown(report).encode('utf-8'), name, 'text/markdown')

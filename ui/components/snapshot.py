@@ -40,7 +40,9 @@ class LiveSnapshot(SeqGuard, ui.card):
                 .mark('snapshot-caption')
             )
         with ui.dialog().props('maximized') as self.dialog, ui.card().classes('w-full h-full items-center'):
-            ui.button(icon='close', on_click=self.dialog.close).props('flat round').classes('self-end')
+            ui.button(icon='close', on_click=self.dialog.close).props('flat round aria-label="Close"').classes(
+                'self-end'
+            )
             self.large = ui.image().classes('w-full grow').props('fit=contain').mark('snapshot-large')
 
     def apply(self, event: BuildEvent) -> None:

@@ -13,7 +13,9 @@ from typing import Any
 from nicegui import ui
 
 from core.errors import CofounderError, NotFound
+from core.founder_text import TEXT_MAX
 from core.journey import brief, flow, gates, interview
+from core.journey.markdown import file_stem
 from core.journey.projects import stage_index
 from core.models import Artifact, DecisionGate, Project, User
 from core.services import Services
@@ -57,6 +59,9 @@ def brief_document(content: dict[str, Any], version: int) -> None:
         with ui.row().classes('items-baseline gap-3'):
             ui.label(content.get('title', 'Idea Brief')).classes('text-2xl font-semibold').mark('brief-title')
             ui.label(f'Idea Brief v{version}').classes('text-sm text-slate-500').mark('brief-version')
+        if content.get('assumptions'):  # the fast path: what was assumed instead of asked, first
+            _heading('Assumptions — the questions were skipped: check them, and edit the brief to correct one')
+            _lines(content['assumptions'], 'assumption')
         for key, label in BRIEF_FIELDS:
             _heading(label)
             ui.label(content.get(key, '')).classes('whitespace-pre-line').mark(f'brief-{key}')
@@ -140,7 +145,8 @@ class EditDialog:
         self.dialog.open()
 
     def _area(self, label: str, value: str, marker: str) -> ui.textarea:
-        return ui.textarea(label, value=value).props('outlined autogrow').classes('w-full').mark(marker)
+        area = ui.textarea(label, value=value).props(f'outlined autogrow maxlength={TEXT_MAX}')
+        return area.classes('w-full').mark(marker)
 
     def _brief_fields(self, c: dict[str, Any]) -> dict[str, ui.input]:
         fields: dict[str, ui.input] = {
@@ -162,6 +168,10 @@ class EditDialog:
         fields['risks'] = self._area('Risks — one per line', '\n'.join(c.get('risks') or []), 'edit-risks')
         fields['success_measure'] = self._area('Success measure', c.get('success_measure', ''), 'edit-success')
         fields['constraints'] = self._area('Constraints', c.get('constraints', ''), 'edit-constraints')
+        if c.get('assumptions'):
+            fields['assumptions'] = self._area(
+                'Assumptions — one per line', '\n'.join(c['assumptions']), 'edit-assumptions'
+            )
         return fields
 
     def _scope_fields(self, c: dict[str, Any]) -> dict[str, ui.input]:
@@ -184,6 +194,8 @@ class EditDialog:
         if self.kind == 'idea_brief':
             values['core_features'] = parse_features(values['core_features'])
             values['non_goals'], values['risks'] = _items(values['non_goals']), _items(values['risks'])
+            if 'assumptions' in values:
+                values['assumptions'] = _items(values['assumptions'])
         else:
             values['features'] = parse_features(values['features'], priority=True)
             values['out_of_scope'], values['acceptance'] = _items(values['out_of_scope']), _items(values['acceptance'])
@@ -324,8 +336,8 @@ class BriefPage:
         except CofounderError as problem:
             ui.notify(str(problem), type='negative')
             return
-        slug = re.sub(r'[^a-z0-9]+', '-', self.project.title.lower()).strip('-') or 'idea'
-        ui.download.content(text.encode('utf-8'), f'{slug}-idea-brief.md', 'text/markdown')
+        name = f'{file_stem(self.project.title, "idea")}-idea-brief.md'  # the title kept, in any script
+        ui.download.content(text.encode('utf-8'), name, 'text/markdown')
 
     async def history(self) -> None:
         async with self.svc.sessions() as session:

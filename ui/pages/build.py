@@ -11,7 +11,7 @@ from nicegui import background_tasks, ui
 
 from core.builds import jobs
 from core.builds.escalations import STOP, answer_escalation
-from core.builds.preview import preview_path, resume_preview
+from core.builds.preview import auto_resume_due, preview_path, resume_preview
 from core.builds.states import IllegalTransition
 from core.errors import CofounderError
 from core.events import BuildDone, BuildEvent, StageChanged
@@ -34,7 +34,8 @@ REASSURANCE_CHECK_SECONDS = 5.0  # reassurance is due at 2 and 5 minutes: this i
 
 
 class BuildView:
-    """One build, live: stage bar, agent card, Kanban, the three panels, and the result when it ends."""
+    """One build, live: stage bar, agent card, Kanban, the three panels; when it ends, the result and the docs
+    above the rest of the live view, folded into "Build history"."""
 
     def __init__(self, svc: Services, user: User, project: Project, job: BuildJob) -> None:
         self.svc, self.user, self.project, self.job = svc, user, project, job
@@ -51,6 +52,7 @@ class BuildView:
             state=job.state, started_at=job.started_at, finished_at=job.finished_at, queue_position=position
         )
         self.result = ui.column().classes('w-full gap-4').mark('build-result')
+        self.finished_docs = ui.column().classes('w-full')  # where the docs stay in view once the build ends
         self.history = ui.column().classes('w-full')
         with self.history, ui.column().classes('w-full gap-4') as self.live_box:
             self._board()
@@ -123,16 +125,16 @@ class BuildView:
                 self.feed = ActivityFeed(state=job.state, started_at=job.started_at)
             with ui.column().classes('w-full lg:col-span-2 order-1 lg:order-2'):
                 self.snapshot = LiveSnapshot(app_name=self.project.title)
-            with ui.card().classes('w-full p-3 order-3'):
-                toggle = (
+            with ui.card().classes('w-full p-3 order-3') as self.docs_card:
+                self.docs_toggle = (
                     ui.button('Documentation', icon='expand_more')
                     .props('flat no-caps')
                     .classes('w-full lg:hidden')
                     .mark('docs-toggle')
                 )
-                with ui.column().classes('w-full max-lg:hidden') as docs_box:
+                with ui.column().classes('w-full max-lg:hidden') as self.docs_box:
                     self.docs = DocsPanel(app_name=self.project.title)
-                toggle.on_click(lambda: docs_box.classes(toggle='max-lg:hidden'))
+                self.docs_toggle.on_click(lambda: self.docs_box.classes(toggle='max-lg:hidden'))
 
     # ── following the end of the build ──
 
@@ -157,14 +159,27 @@ class BuildView:
         with self.result:
             if job.state == 'READY':
                 ready_summary(job)
-                PreviewPane(src=preview_path(job), running=job.preview_state == 'running', resume=self._resume)
+                PreviewPane(src=preview_path(job), running=job.preview_state == 'running', resume=self._resume,
+                            auto_resume=auto_resume_due(job))  # fmt: skip
                 Gate2Slot(self.svc, self.user, self.project, job)  # IT-1: seen running → iterate / ship / park
             else:
                 failure_card(job, retry=self._retry)
         if not self.history.is_deleted and self.live_box.parent_slot.parent is self.history:
-            with self.history:
-                box = ui.expansion('Build history', icon='history').classes('w-full').mark('build-history')
+            self._keep_docs_in_view()
+            with self.history:  # the rest of the live view folds away; open when the founder must find out why
+                box = (
+                    ui.expansion('Build history', icon='history', value=job.state != 'READY')
+                    .classes('w-full')
+                    .mark('build-history')
+                )
             self.live_box.move(box)
+
+    def _keep_docs_in_view(self) -> None:
+        """The documentation the founder may be reading moves under the result, open at every width."""
+        self.docs_card.move(self.finished_docs)
+        self.docs_card.classes(remove='order-3')
+        self.docs_box.classes(remove='max-lg:hidden')
+        self.docs_toggle.set_visibility(False)
 
     # ── actions ──
 
@@ -268,7 +283,12 @@ def register(svc: Services) -> None:
         if project is not None:
             async with svc.sessions() as session:
                 job = await jobs.latest_build(session, user=user, project_id=project.id)
-        with theme.frame(f'Build · {project.title}' if project else 'Not found', user, offline_model=svc.offline_model):
+        with theme.frame(
+            f'Build · {project.title}' if project else 'Not found',
+            user,
+            offline_model=svc.offline_model,
+            project_id=project.id if project else None,
+        ):
             if project is None:
                 not_found()
             elif job is None:
@@ -283,7 +303,12 @@ def register(svc: Services) -> None:
         if not isinstance(user, User):
             return user
         found = await owned_build(svc, user, job_id)
-        with theme.frame(f'Build · {found[0].title}' if found else 'Not found', user, offline_model=svc.offline_model):
+        with theme.frame(
+            f'Build · {found[0].title}' if found else 'Not found',
+            user,
+            offline_model=svc.offline_model,
+            project_id=found[0].id if found else None,
+        ):
             if found is None:
                 not_found('Build')
             else:

@@ -16,9 +16,11 @@ from nicegui import ui
 from core.builds.versions import list_versions
 from core.errors import CofounderError
 from core.journey import change_requests, interview
-from core.journey.interview import find_session
+from core.journey.change_requests import REQUEST_MAX
+from core.journey.interview import ANSWER_MAX, find_session
 from core.models import Artifact, InterviewSession, Project, User
 from core.services import Services
+from ui.components.admin_flags import beta_badge
 from ui.components.journey_steps import JourneySteps
 from ui.pages.project import register_journey_page
 
@@ -41,7 +43,9 @@ class ChangePage:
             listed = await list_versions(session, user=self.user, project_id=self.project.id)
             number, limit = await change_requests.iteration_count(session, user=self.user, project_id=self.project.id)
             talk = await find_session(session, project_id=self.project.id, kind='change')
-        ui.label('Ask for a change').classes('text-2xl font-semibold')
+        with ui.row().classes('items-center gap-2'):
+            ui.label('Ask for a change').classes('text-2xl font-semibold')
+            beta_badge('iterations')  # AD-3: iteration builds are a beta feature
         if not listed:
             ui.label('Ask for a change once a version of your app is ready.').classes('text-slate-500').mark(
                 'change-no-version'
@@ -66,7 +70,7 @@ class ChangePage:
                 ui.textarea(
                     'What would you like to change?', value=(resume.answers.get('request', '') if resume else '')
                 )
-                .props('outlined autogrow autofocus')
+                .props(f'outlined autogrow autofocus maxlength={REQUEST_MAX}')
                 .classes('w-full')
                 .mark('change-request')
             )
@@ -106,7 +110,7 @@ class ChangePage:
                 ui.label(question['text']).classes('text-slate-700 dark:text-slate-200').mark(f'change-question-{key}')
                 field = (
                     ui.textarea(value=talk.answers.get(key, ''))
-                    .props('outlined autogrow')
+                    .props(f'outlined autogrow maxlength={ANSWER_MAX}')
                     .classes('w-full')
                     .mark(f'change-answer-{key}')
                 )

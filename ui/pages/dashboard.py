@@ -6,6 +6,7 @@ from nicegui import ui
 
 from core.journey.dashboard import BUILD_DECISION, ProjectSummary, dashboard
 from core.journey.gates import GATE_LABELS
+from core.journey.projects import archived_ids
 from core.models import User
 from core.services import Services
 from core.spending import SpendReport, spend_report
@@ -26,20 +27,35 @@ def register(svc: Services) -> None:
             return user
         async with svc.sessions() as session:
             summaries = await dashboard(session, user=user)
+            archived = await archived_ids(session, user=user)
             spending = await spend_report(session, user)
-        with theme.frame('Dashboard', user, offline_model=svc.offline_model):
+        shelved = [summary for summary in summaries if summary.id in archived]
+        summaries = [summary for summary in summaries if summary.id not in archived]
+        with theme.frame('Dashboard', user, offline_model=svc.offline_model, chat=True):
             with ui.row().classes('w-full items-center justify-between'):
                 ui.label('Your projects').classes('text-2xl font-semibold')
                 ui.button('New project', icon='add', on_click=lambda: ui.navigate.to('/projects/new')).mark(
                     'new-project'
                 )
-            if not summaries:
+            if not summaries and not shelved:
                 _empty_state()
-            with ui.grid(columns=2).classes('w-full gap-4 max-md:grid-cols-1'):
+            # Tailwind's columns, not ui.grid(columns=…): its inline style would keep two columns on a phone.
+            with ui.element('div').classes('w-full grid grid-cols-1 md:grid-cols-2 gap-4'):
                 for summary in summaries:
                     project_card(summary)
+            if shelved:
+                _archived_section(shelved)
             spending_card(spending)
         return None
+
+
+def _archived_section(shelved: list[ProjectSummary]) -> None:
+    """Archived projects, folded away under their count; each card opens its project, where Restore is."""
+    label = f'Archived ({len(shelved)})'
+    with ui.expansion(label, icon='inventory_2').classes('w-full').mark('archived-projects'):
+        with ui.element('div').classes('w-full grid grid-cols-1 md:grid-cols-2 gap-4 pt-2'):
+            for summary in shelved:
+                project_card(summary)
 
 
 def spending_card(report: SpendReport) -> None:
@@ -92,8 +108,8 @@ def project_card(s: ProjectSummary) -> None:
         .on('click', lambda: ui.navigate.to(target))
         .mark('project-card')
     ):
-        with ui.row().classes('w-full items-center justify-between no-wrap'):
-            ui.label(s.title).classes('text-lg font-medium truncate').mark('card-title')
+        with ui.row().classes('w-full items-start justify-between no-wrap gap-2'):
+            ui.label(s.title).classes('text-lg font-medium min-w-0 break-words').mark('card-title')
             if s.product_version:
                 _chip(s.product_version, colour='emerald', marker='product-version')
         with ui.row().classes('items-center gap-2'):
@@ -101,10 +117,16 @@ def project_card(s: ProjectSummary) -> None:
             if s.parked:
                 _chip('Parked', colour='amber', marker='parked')
         with ui.row().classes('w-full items-center gap-2 no-wrap'):
-            ui.linear_progress(s.mvp_completion_percent / 100, show_value=False).props('rounded size=8px').classes(
-                'grow'
-            ).mark('mvp-progress')
-            ui.label(f'{s.mvp_completion_percent}%').classes('text-sm text-slate-600').mark('mvp-percent')
+            ui.linear_progress(s.mvp_completion_percent / 100, show_value=False).props(
+                'rounded size=8px aria-label="MVP completion"'
+            ).classes('grow').mark('mvp-progress')
+            ui.label(f'{s.mvp_completion_percent}%').classes('text-sm text-slate-600 dark:text-slate-300').mark(
+                'mvp-percent'
+            )
+        if s.features_scoped:
+            ui.label(f'{s.features_verified} of {s.features_scoped} features verified').classes(
+                'text-xs text-slate-500 dark:text-slate-400'
+            ).mark('features-verified')
         with ui.row().classes('gap-1 flex-wrap'):
             for ref in s.artifacts:
                 _chip(f'{ARTIFACT_LABELS.get(ref.kind, ref.kind)} v{ref.version}', marker='artifact')
@@ -122,7 +144,7 @@ def project_card(s: ProjectSummary) -> None:
         if s.readiness:  # IT-4: the newest deploy readiness verdict
             traffic_light(s.readiness, compact=True)
         if not s.parked:
-            step = next_step(s.stage, plan_chosen=s.mvp_completion_percent >= 60)
+            step = next_step(s.stage, plan_chosen=s.plan_chosen)
             ui.link(f'{step.label} →', f'{target}{step.path}').classes('text-sm').props(
                 'onclick="event.stopPropagation()"'
             ).mark('card-continue')

@@ -1,9 +1,10 @@
 """Onboarding and the understanding interview (J-2, J-3): `/projects/{id}/interview`.
 
-One question per screen. Every answer is saved as typed: a change schedules a save a moment later
-(the newest text wins), leaving the field, Back, Next and closing the tab save at once. The screen
-the founder is on is saved too, so a reload or a visit next week resumes on the same question with
-the same text.
+One conversation, one question per screen: onboarding's questions, then only the interview questions it did
+not already ask, numbered as one run ("Question 5 of 6"). Every answer is saved as typed: a change
+schedules a save a moment later (the newest text wins), leaving the field, Back, Next and closing the
+tab save at once. The screen the founder is on is saved too, so a reload or a visit next week resumes
+on the same question with the same text.
 """
 
 from __future__ import annotations
@@ -16,16 +17,18 @@ from nicegui import background_tasks, ui
 
 from core.errors import CofounderError, InvalidInput, NotFound
 from core.journey import interview, onboarding
+from core.journey.interview import ANSWER_MAX
 from core.models import InterviewSession, Project, User
 from core.services import Services
 from ui.components.journey_steps import JourneySteps
 from ui.pages.project import ModelWork, owned_project, register_journey_page
 
 DEBOUNCE_SECONDS = 0.4
-TITLES = {'onboarding': 'A few quick questions', 'understanding': 'Understanding your idea'}
+TITLES = {'onboarding': 'Getting to know your idea', 'understanding': 'Getting to know your idea'}
 INTROS = {
     'onboarding': 'Short answers are fine. Everything is saved as you type.',
-    'understanding': 'Now a little deeper, one question at a time. Everything is saved as you type.',
+    'understanding': 'A few more, one at a time: nothing you already answered is asked again. Everything is saved '
+    'as you type.',
 }
 
 
@@ -80,8 +83,12 @@ class QuestionFlow:
         project: Project,
         row: InterviewSession,
         on_finished: Callable[[], Awaitable[None]],
+        *,
+        offset: int = 0,
+        total: int | None = None,
     ) -> None:
         self.svc, self.user, self.project, self.on_finished = svc, user, project, on_finished
+        self.offset, self.total = offset, total  # numbering across the whole conversation
         self.kind, self.questions = row.kind, list(row.questions)
         self.answers: dict[str, str] = dict(row.answers)
         self.index = max(0, min(row.current_index, len(self.questions) - 1))
@@ -96,16 +103,20 @@ class QuestionFlow:
     def show(self) -> None:
         self.box.clear()
         question = self.questions[self.index]
-        total, number = len(self.questions), self.index + 1
+        total = max(self.total or 0, self.offset + len(self.questions))
+        number = self.offset + self.index + 1
         with self.box, ui.card().classes('w-full p-6 gap-3'):
             ui.label(TITLES.get(self.kind, 'Questions')).classes('text-sm uppercase tracking-wide text-primary')
             ui.label(INTROS.get(self.kind, '')).classes('text-xs text-slate-500')
             with ui.row().classes('w-full items-center gap-3 no-wrap'):
-                ui.linear_progress(number / total, show_value=False).props('rounded size=8px').classes('grow')
+                ui.linear_progress(number / total, show_value=False).props(
+                    'rounded size=8px aria-label="Interview progress"'
+                ).classes('grow')
                 ui.label(f'Question {number} of {total}').classes('text-sm whitespace-nowrap').mark('question-progress')
             ui.label(question['text']).classes('text-xl font-medium').mark('question-text')
             answer = ui.textarea(placeholder=question.get('hint') or '', value=self.answers.get(question['key'], ''))
-            answer.props('outlined autogrow autofocus').classes('w-full text-base').mark('answer')
+            answer.props(f'outlined autogrow autofocus maxlength={ANSWER_MAX}')
+            answer.classes('w-full text-base').mark('answer')
             with ui.row().classes('w-full items-center justify-between'):
                 ui.label('Enter for the next question · Shift+Enter for a new line').classes('text-xs text-slate-400')
                 status = ui.label().classes('text-sm text-emerald-600').mark('saved-indicator')
@@ -115,7 +126,7 @@ class QuestionFlow:
                 back = ui.button('Back', icon='arrow_back', on_click=lambda: self.go(self.index - 1)).props('flat')
                 back.mark('back')
                 back.set_enabled(self.index > 0)
-                last = number == total
+                last = self.index + 1 == len(self.questions)
                 ui.button(
                     'Finish' if last else 'Next', icon='check' if last else 'arrow_forward', on_click=self.next
                 ).props('unelevated').mark('finish' if last else 'next')
@@ -203,8 +214,9 @@ class InterviewPage:
             await self.work.run(self._start_onboarding, self._started)
             return
         if not onboard.completed:
+            total = len(onboard.questions) + len(interview.KEYS) - len(interview.covered(onboard, answered=False))
             with self.body:
-                QuestionFlow(self.svc, self.user, self.project, onboard, self.render)
+                QuestionFlow(self.svc, self.user, self.project, onboard, self.render, total=total)
             return
         understanding = await _session(self.svc, self.user, self.project, 'understanding')
         if understanding is None:
@@ -212,7 +224,8 @@ class InterviewPage:
                 understanding = await interview.start_interview(session, user=self.user, project_id=self.project.id)
         if not understanding.completed:
             with self.body:
-                QuestionFlow(self.svc, self.user, self.project, understanding, self._to_brief)
+                QuestionFlow(self.svc, self.user, self.project, understanding, self._to_brief,
+                             offset=len(onboard.questions))  # fmt: skip
             return
         with self.body:
             _completed(self.project, onboard, understanding)

@@ -24,18 +24,20 @@ def _facts(plan: PlanOption) -> None:
         ('cost', 'Cost', 'payments'),
         ('risk', 'Risk', 'warning'),
         ('stack', 'Stack', 'layers'),
+        ('model', 'Built by', 'smart_toy'),
+        ('pace', 'Pace', 'speed'),
     ):
         if details.get(key):
-            with ui.row().classes('items-start gap-2 no-wrap text-sm'):
-                ui.icon(icon, size='18px').classes('text-slate-400 mt-0.5')
+            with ui.row().classes('w-full items-start gap-2 no-wrap text-sm'):
+                ui.icon(icon, size='18px').classes('text-slate-500 dark:text-slate-400 mt-0.5')
                 ui.label(f'{label}:').classes('font-medium')
-                ui.label(str(details[key])).mark(f'plan-{key}')
+                ui.label(str(details[key])).classes('min-w-0 grow break-words').mark(f'plan-{key}')
 
 
 def _list(title: str, items: list[Any], marker: str, *, numbered: bool = False) -> None:
     if not items:
         return
-    ui.label(title).classes('text-xs uppercase tracking-wide text-slate-500 mt-2')
+    ui.label(title).classes('text-xs uppercase tracking-wide text-slate-600 dark:text-slate-300 mt-2')
     for i, item in enumerate(items, start=1):
         ui.label(f'{i}. {item}' if numbered else f'• {item}').classes('text-sm').mark(marker)
 
@@ -79,9 +81,12 @@ class PlanPage:
         with self.body:
             ui.label('Choose how to build it').classes('text-2xl font-semibold')
             ui.label(
-                'Each plan builds the same MVP scope; they differ in speed, cost and how solid the result is.'
-            ).classes('text-slate-500')
-            with ui.grid(columns=len(options)).classes('w-full gap-4 max-md:grid-cols-1'):
+                'The plans differ in what is built (the must-haves, every feature, sign-in) and so in time and cost, '
+                'estimated for the model that will build and your plan.'
+            ).classes('text-slate-600 dark:text-slate-300')
+            # Stacked on a phone: Tailwind's columns, since ui.grid(columns=…) sets an inline style that wins.
+            columns = {1: 'md:grid-cols-1', 2: 'md:grid-cols-2'}.get(len(options), 'md:grid-cols-3')
+            with ui.element('div').classes(f'w-full grid grid-cols-1 {columns} gap-4'):
                 for option in options:
                     self._card(option, option is chosen)
             if chosen is not None:
@@ -90,12 +95,14 @@ class PlanPage:
     def _card(self, plan: PlanOption, chosen: bool) -> None:
         border = 'border-2 border-primary' if chosen else ''
         with ui.card().classes(f'w-full p-5 gap-1 {border}').mark(f'plan-{plan.key}'):
-            with ui.row().classes('w-full items-center justify-between'):
-                ui.label(plan.title).classes('text-lg font-semibold')
+            with ui.row().classes('w-full items-center justify-between no-wrap gap-2'):
+                ui.label(plan.title).classes('text-lg font-semibold min-w-0 break-words')
                 if chosen:
                     ui.label('Chosen').classes('text-xs px-2 rounded-full bg-primary text-white').mark('plan-chosen')
             ui.label(plan.summary).classes('text-slate-600 dark:text-slate-300')
             _facts(plan)
+            _list('Builds', plan.details.get('features') or [], 'plan-feature')
+            _list('Left for later', plan.details.get('left_out') or [], 'plan-left-out')
             _list('Trade-offs', plan.details.get('tradeoffs') or [], 'plan-tradeoff')
             _list('Phases', plan.details.get('phases') or [], 'plan-phase', numbered=True)
             if not chosen and not self.project.parked:
@@ -108,7 +115,7 @@ class PlanPage:
         with ui.card().classes('w-full p-5 items-center gap-2 bg-indigo-50 dark:bg-indigo-950').mark('build-bar'):
             ui.label(f'Ready to build with “{plan.title}”.').classes('text-lg')
             ui.label('The agent builds the MVP in a sandbox while you watch, and tells you when it is ready.').classes(
-                'text-sm text-slate-500'
+                'text-sm text-slate-600 dark:text-slate-300 text-center'
             )
             error = ui.label().classes('text-negative').mark('build-error')
             with ui.row().classes('gap-2'):

@@ -16,12 +16,14 @@ from nicegui import ui
 from core.builds import jobs, readiness
 from core.errors import CofounderError, ModelUnavailable
 from core.journey import brief, flow, gates, projects
+from core.journey.dashboard import completion_percent, verified_features
 from core.journey.gates import GATE_LABELS
 from core.models import BuildJob, Project, User
 from core.services import Services
 from core.spending import SpendReport, spend_report
 from ui import auth, theme
 from ui.components.journey_steps import JourneySteps, journey_steps, next_step
+from ui.components.project_manage import archived_banner, manage_card
 from ui.components.readiness import readiness_section
 from ui.components.spend_chart import SpendChart
 from ui.components.timeline import timeline_list
@@ -173,7 +175,7 @@ def _decisions(project: Project, pending: list[Any]) -> None:
             )
 
 
-def _build(project: Project, job: BuildJob | None, version: str | None) -> None:
+def _build(project: Project, job: BuildJob | None, version: str | None, verified: tuple[int, int]) -> None:
     with _card('Build', 'project-build'):
         if job is None:
             ui.label('Not started yet.').classes('text-slate-500')
@@ -181,6 +183,11 @@ def _build(project: Project, job: BuildJob | None, version: str | None) -> None:
         ui.label(BUILD_LABELS.get(job.state, job.state.title())).classes('text-lg font-medium').mark('build-state')
         if version:
             ui.label(f'Product version {version}').mark('product-version')
+        passed, scoped = verified
+        if scoped:  # progress is features that passed their check in a browser, not phases done
+            ui.label(f'MVP {completion_percent(passed, scoped)}%: {passed} of {scoped} features verified').classes(
+                'text-sm text-slate-600 dark:text-slate-300'
+            ).mark('project-verified')
         ui.link('Open the build', f'/projects/{project.id}/build').mark('build-link')
 
 
@@ -204,6 +211,7 @@ async def _load(svc: Services, user: User, project: Project) -> dict[str, Any]:
             'spend': await spend_report(session, user, project_id=project.id),
             'iteration': iteration,
             'readiness': await readiness.latest_report(session, user=user, project_id=project.id),
+            'verified': await verified_features(session, project.id),
         }
 
 
@@ -219,18 +227,21 @@ def _project_body(svc: Services, user: User, project: Project, data: dict[str, A
             ui.button(
                 step.label, icon='arrow_forward', on_click=lambda: ui.navigate.to(f'/projects/{project.id}{step.path}')
             ).props('autofocus unelevated').mark('continue')
+    if project.archived_at is not None:
+        archived_banner(svc, user, project)
     if project.parked:
         parked_banner(svc, user, project)
     journey_steps(project.id, project.stage)
-    with ui.grid(columns=3).classes('w-full gap-4 max-md:grid-cols-1'):
+    with ui.element('div').classes('w-full grid grid-cols-1 md:grid-cols-3 gap-4'):  # not ui.grid: stacks on a phone
         _documents(project, data['brief'], data['scope'])
         _decisions(project, data['pending'])
-        _build(project, data['job'], data['version'])
+        _build(project, data['job'], data['version'], data['verified'])
     iteration_section(svc, user, project, data['iteration'])  # IT-1, IT-2, IT-5: Gate 2, versions, downloads
     readiness_section(data['readiness'])  # IT-4: only once a build produced a report
     _spending(data['spend'])
     with _card('Timeline', 'project-timeline'):
         timeline_list(data['events'])
+    manage_card(svc, user, project)  # J-7: rename, archive, delete
 
 
 def register(svc: Services) -> None:
@@ -241,7 +252,12 @@ def register(svc: Services) -> None:
             return user
         project = await owned_project(svc, user, project_id)
         data = await _load(svc, user, project) if project else {}
-        with theme.frame(project.title if project else 'Not found', user, offline_model=svc.offline_model):
+        with theme.frame(
+            project.title if project else 'Not found',
+            user,
+            offline_model=svc.offline_model,
+            project_id=project.id if project else None,
+        ):
             if project is None:
                 not_found()
                 return None
@@ -267,7 +283,12 @@ def register_journey_page(
         if not isinstance(user, User):
             return user
         project = await owned_project(svc, user, project_id)
-        with theme.frame(title if project else 'Not found', user, offline_model=svc.offline_model):
+        with theme.frame(
+            title if project else 'Not found',
+            user,
+            offline_model=svc.offline_model,
+            project_id=project.id if project else None,
+        ):
             if project is None:
                 not_found()
                 return None

@@ -142,7 +142,12 @@ def register(svc: Services) -> None:
                     files = await versions.version_files(session, svc.blobs, user=user, job_id=found[1].id)
             except CofounderError as error:
                 problem = str(error)
-        with theme.frame(f'Files · {found[0].title}' if found else 'Not found', user, offline_model=svc.offline_model):
+        with theme.frame(
+            f'Files · {found[0].title}' if found else 'Not found',
+            user,
+            offline_model=svc.offline_model,
+            project_id=found[0].id if found else None,
+        ):
             if found is None:
                 not_found('Version')
                 return None
@@ -170,7 +175,10 @@ def register(svc: Services) -> None:
             except CofounderError:
                 changes = None
         with theme.frame(
-            f'Changelog · {found[0].title}' if found else 'Not found', user, offline_model=svc.offline_model
+            f'Changelog · {found[0].title}' if found else 'Not found',
+            user,
+            offline_model=svc.offline_model,
+            project_id=found[0].id if found else None,
         ):
             if found is None:
                 not_found('Version')

@@ -1,8 +1,9 @@
-"""The source of the app the offline model writes: a small Python standard-library web app.
+"""The files of the app the offline model writes: app.py, its stylesheet, README and settings.
 
 Founder text enters the generated Python only as `repr()` literals (any quote, newline or script
 tag is data, never code) and the app HTML-escapes every value it renders, entries included.
 Everything here is a pure function of its inputs, so the same brief gives byte-identical files.
+The app's source is app_source.py; its fixed text, in the idea's language, app_text.py.
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ import hashlib
 import json
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+
+from core.adapters.llm_offline.app_source import APP_SOURCE
+from core.adapters.llm_offline.app_text import app_text
 
 PAGES_MARKER = '    # -- new pages go above this line --\n'
-RESERVED_SLUGS = {'', 'static', 'healthz', 'data', 'index'}
+RESERVED_SLUGS = {'', 'static', 'healthz', 'data', 'index', 'uploads'}
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,7 @@ class Page:
     slug: str
     name: str
     description: str
+    shape: str = 'generic'
 
 
 def clean(text: object, limit: int = 600) -> str:
@@ -43,25 +48,43 @@ def slugify(name: str, taken: set[str], fallback: str) -> str:
 
 def page_entry(page: Page) -> str:
     """One line of the PAGES list in app.py."""
-    return f'    {{"slug": {page.slug!r}, "name": {page.name!r}, "description": {page.description!r}}},\n'
+    return (
+        f'    {{"slug": {page.slug!r}, "name": {page.name!r}, "description": {page.description!r}, '
+        f'"shape": {page.shape!r}}},\n'
+    )
 
 
 def render_app(
-    *, title: str, tagline: str, problem: str, audience: str, pages: list[Page], simple: bool = False
+    *,
+    title: str,
+    tagline: str,
+    problem: str,
+    audience: str,
+    pages: list[Page],
+    lang: str = 'en',
+    currency: str = 'USD',
+    simple: bool = False,
 ) -> str:
-    """app.py: home page, one page per feature with a form that saves entries, shared navigation.
+    """app.py: home page, one page per feature shaped for it (app_source.py), shared navigation.
 
     `simple` writes the same app with its data decoded from one JSON literal (the fallback after a
     failed check: fewer moving parts in the source).
     """
-    info = {'title': title, 'tagline': tagline, 'problem': problem, 'audience': audience}
+    info = {'title': title, 'tagline': tagline, 'problem': problem, 'audience': audience, 'currency': currency}
+    text = app_text(lang)
     if simple:
-        data = json.dumps({'app': info, 'pages': [page.__dict__ for page in pages]}, ensure_ascii=False)
-        head = f'_DATA = json.loads({data!r})\nAPP = _DATA["app"]\nPAGES = _DATA["pages"]\n'
+        data = json.dumps({'app': info, 'text': text, 'pages': [asdict(p) for p in pages]}, ensure_ascii=False)
+        head = f'_DATA = json.loads({data!r})\nAPP = _DATA["app"]\nTEXT = _DATA["text"]\nPAGES = _DATA["pages"]\n'
     else:
         app_lines = ''.join(f'    {key!r}: {value!r},\n' for key, value in info.items())
-        head = f'APP = {{\n{app_lines}}}\n\nPAGES = [\n' + ''.join(page_entry(p) for p in pages) + PAGES_MARKER + ']\n'
-    return _APP_SOURCE.replace('@@TITLE@@', title.replace('"""', "'''").replace('\\', '/')).replace('@@DATA@@', head)
+        text_lines = ''.join(f'    {key!r}: {value!r},\n' for key, value in text.items())
+        head = (
+            f'APP = {{\n{app_lines}}}\n\nTEXT = {{\n{text_lines}}}\n\nPAGES = [\n'
+            + ''.join(page_entry(p) for p in pages)
+            + PAGES_MARKER
+            + ']\n'
+        )
+    return APP_SOURCE.replace('@@DATA@@', head, 1)
 
 
 def render_css(title: str) -> str:
@@ -70,12 +93,22 @@ def render_css(title: str) -> str:
     return _CSS.replace('@@HUE@@', str(hue))
 
 
-def render_readme(*, title: str, tagline: str, pages: list[Page]) -> str:
-    listed = '\n'.join(f'- **{p.name}** (`/{p.slug}`): {p.description}' for p in pages) or '- The home page'
+_README = {
+    'en': ('Pages', 'Home', 'Run it', 'Then open http://127.0.0.1:8000. Python 3.8+ only, no packages to install. '
+           'Entries are saved as JSON files in `data/`, uploaded photos in `data/uploads/`.'),
+    'ja': ('ページ', 'ホーム', '起動のしかた', 'そのあと http://127.0.0.1:8000 を開きます。Python 3.8 以上だけで動き、'
+           'インストールするパッケージはありません。入力した内容は `data/` に JSON で、'
+           '写真は `data/uploads/` に保存されます。'),
+}  # fmt: skip
+
+
+def render_readme(*, title: str, tagline: str, pages: list[Page], lang: str = 'en') -> str:
+    heading, home, run, then = _README.get(lang, _README['en'])
+    listed = '\n'.join(f'- **{p.name}** (`/{p.slug}`): {p.description or app_text(lang)["hint_" + p.shape]}'
+                       for p in pages)  # fmt: skip
     return (
-        f'# {title}\n\n{tagline}\n\n## Pages\n\n- **Home** (`/`)\n{listed}\n\n'
-        '## Run it\n\n```\nPORT=8000 python3 app.py\n```\n\nThen open http://127.0.0.1:8000. Python 3.8+ only, '
-        'no packages to install. Entries are saved as JSON files in `data/`.\n'
+        f'# {title}\n\n{tagline}\n\n## {heading}\n\n- **{home}** (`/`)\n{listed}\n\n'
+        f'## {run}\n\n```\nPORT=8000 python3 app.py\n```\n\n{then}\n'
     )
 
 
@@ -84,190 +117,74 @@ ENV_EXAMPLE = (
 )
 REQUIREMENTS = '# Python standard library only: nothing to install.\n'
 
-_APP_SOURCE = '''"""@@TITLE@@: a small web app generated by Cofounder.
-
-Run it with `PORT=8000 python3 app.py`. Standard library only; entries are saved as JSON in data/.
-"""
-
-import html
-import json
-import os
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from urllib.parse import parse_qs
-
-ROOT = Path(__file__).resolve().parent
-DATA_DIR = ROOT / "data"
-STATIC_DIR = ROOT / "static"
-LOCK = threading.Lock()
-
-@@DATA@@
-
-def esc(value):
-    return html.escape(str(value), quote=True)
-
-
-def find_page(slug):
-    for page in PAGES:
-        if page["slug"] == slug:
-            return page
-    return None
-
-
-def load_entries(slug):
-    try:
-        return json.loads((DATA_DIR / (slug + ".json")).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-
-
-def save_entry(slug, entry):
-    with LOCK:
-        entries = load_entries(slug)
-        entries.append(entry)
-        DATA_DIR.mkdir(exist_ok=True)
-        tmp = DATA_DIR / (slug + ".json.tmp")
-        tmp.write_text(json.dumps(entries, ensure_ascii=False, indent=1), encoding="utf-8")
-        tmp.replace(DATA_DIR / (slug + ".json"))
-
-
-def layout(title, body, current=""):
-    links = ['<a href="/"%s>Home</a>' % (' class="active"' if current == "" else "")]
-    for page in PAGES:
-        active = ' class="active"' if page["slug"] == current else ""
-        links.append('<a href="/%s"%s>%s</a>' % (esc(page["slug"]), active, esc(page["name"])))
-    return (
-        '<!doctype html><html><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<title>%s · %s</title>" % (esc(title), esc(APP["title"]))
-        + '<link rel="stylesheet" href="/static/style.css"></head><body>'
-        + '<header><div class="brand">%s</div><nav>%s</nav></header>' % (esc(APP["title"]), "".join(links))
-        + "<main>%s</main>" % body
-        + "<footer>%s</footer></body></html>" % esc(APP["tagline"])
-    )
-
-
-def home():
-    cards = "".join(
-        '<a class="card" href="/%s"><h3>%s</h3><p>%s</p></a>' % (esc(p["slug"]), esc(p["name"]), esc(p["description"]))
-        for p in PAGES
-    )
-    body = (
-        '<section class="hero"><h1>%s</h1><p class="lead">%s</p></section>' % (esc(APP["title"]), esc(APP["tagline"]))
-        + '<section class="why"><h2>Why</h2><p>%s</p><p class="muted">For %s</p></section>'
-        % (esc(APP["problem"]), esc(APP["audience"]))
-        + '<section><h2>What you can do</h2><div class="cards">%s</div></section>' % cards
-    )
-    return layout("Home", body)
-
-
-def feature_page(page, saved):
-    entries = load_entries(page["slug"])
-    items = "".join(
-        "<li><strong>%s</strong><p>%s</p></li>" % (esc(e.get("title", "")), esc(e.get("details", "")))
-        for e in reversed(entries)
-    ) or '<li class="empty">Nothing saved yet. Add the first one above.</li>'
-    notice = '<p class="notice">Saved.</p>' if saved else ""
-    body = (
-        "<h1>%s</h1><p class=\\"lead\\">%s</p>%s" % (esc(page["name"]), esc(page["description"]), notice)
-        + '<form method="post" action="/%s" class="panel">' % esc(page["slug"])
-        + '<label>Title<input name="title" required maxlength="200"></label>'
-        + '<label>Details<textarea name="details" rows="4" maxlength="2000"></textarea></label>'
-        + "<button type=\\"submit\\">Save</button></form>"
-        + "<h2>Saved (%d)</h2><ul class=\\"entries\\">%s</ul>" % (len(entries), items)
-    )
-    return layout(page["name"], body, current=page["slug"])
-
-
-class Handler(BaseHTTPRequestHandler):
-    server_version = "App/1.0"
-
-    def do_GET(self):
-        path, _, query = self.path.partition("?")
-        slug = path.strip("/")
-        if slug == "":
-            return self.send_html(home())
-        if slug == "healthz":
-            return self.send_body(b"ok", "text/plain; charset=utf-8")
-        if slug == "static/style.css":
-            return self.send_body((STATIC_DIR / "style.css").read_bytes(), "text/css; charset=utf-8")
-        page = find_page(slug)
-        if page is None:
-            return self.send_html(layout("Not found", "<h1>Page not found</h1><p><a href=\\"/\\">Home</a></p>"), 404)
-        return self.send_html(feature_page(page, saved="saved=1" in query))
-
-    def do_POST(self):
-        page = find_page(self.path.partition("?")[0].strip("/"))
-        if page is None:
-            return self.send_html(layout("Not found", "<h1>Page not found</h1>"), 404)
-        length = min(int(self.headers.get("Content-Length") or 0), 100000)
-        form = parse_qs(self.rfile.read(length).decode("utf-8", "replace"))
-        title = (form.get("title") or [""])[0].strip()[:200]
-        details = (form.get("details") or [""])[0].strip()[:2000]
-        if title:
-            save_entry(page["slug"], {"title": title, "details": details})
-        self.send_response(303)
-        self.send_header("Location", "/%s?saved=1" % page["slug"])
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def send_html(self, text, status=200):
-        self.send_body(text.encode("utf-8"), "text/html; charset=utf-8", status)
-
-    def send_body(self, data, content_type, status=200):
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format, *args):
-        print("%s %s" % (self.command, self.path), flush=True)
-
-
-def main():
-    host = os.environ.get("HOST", "127.0.0.1")
-    port = int(os.environ.get("PORT", "8000"))
-    server = ThreadingHTTPServer((host, port), Handler)
-    print("Serving on http://%s:%d" % (host, port), flush=True)
-    server.serve_forever()
-
-
-if __name__ == "__main__":
-    main()
-'''
-
-_CSS = """:root { --accent: hsl(@@HUE@@, 55%, 40%); --bg: #f7f7f8; --text: #1d1d1f; --muted: #6b6b76; }
+_CSS = """:root { --accent: hsl(@@HUE@@, 55%, 36%); --bg: #f7f7f8; --card: #fff; --line: #e4e4e8; --text: #1d1d1f;
+  --muted: #5f5f6b; }
+@media (prefers-color-scheme: dark) { :root { --accent: hsl(@@HUE@@, 55%, 36%); --bg: #16161a; --card: #202026;
+  --line: #34343c; --text: #ececf1; --muted: #a9a9b6; } }
 * { box-sizing: border-box; }
-body { margin: 0; font: 17px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--text);
-  background: var(--bg); }
+body { margin: 0; font: 17px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Hiragino Sans", "Noto Sans JP",
+  "Yu Gothic", Meiryo, sans-serif; color: var(--text); background: var(--bg); }
+.skip { position: absolute; left: -9999px; }
+.skip:focus { left: 12px; top: 12px; padding: 8px 12px; background: var(--card); color: var(--text); z-index: 10; }
 header { display: flex; flex-wrap: wrap; gap: 12px 24px; align-items: center; padding: 14px 24px;
   background: var(--accent); color: #fff; }
 .brand { font-weight: 700; font-size: 1.15rem; }
 nav { display: flex; flex-wrap: wrap; gap: 6px; }
-nav a { color: #fff; text-decoration: none; padding: 6px 12px; border-radius: 999px; opacity: .85; }
-nav a:hover, nav a.active { background: rgba(255, 255, 255, .2); opacity: 1; }
+nav a { color: #fff; text-decoration: none; padding: 6px 12px; border-radius: 999px; }
+nav a:hover, nav a[aria-current] { background: rgba(255, 255, 255, .22); }
+.who { display: flex; gap: 10px; align-items: center; margin-left: auto; }
+.who form { margin: 0; }
 main { max-width: 960px; margin: 0 auto; padding: 28px 20px 48px; }
-h1 { font-size: 2rem; line-height: 1.2; margin: 0 0 8px; }
+h1 { font-size: 2rem; line-height: 1.2; margin: 0 0 8px; overflow-wrap: anywhere; }
+h2 { margin-top: 28px; }
 .lead { font-size: 1.15rem; color: var(--muted); }
 .hero { padding: 28px 0 12px; }
-.muted { color: var(--muted); }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: 14px; }
-.card { display: block; padding: 18px; background: #fff; border-radius: 12px; color: inherit; text-decoration: none;
-  border: 1px solid #e4e4e8; }
+.muted, .hint { color: var(--muted); }
+.hint { margin: -6px 0 0; font-size: .9rem; }
+.cards { list-style: none; padding: 0; display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr));
+  gap: 14px; }
+.card { display: block; height: 100%; padding: 18px; background: var(--card); border-radius: 12px; color: inherit;
+  text-decoration: none; border: 1px solid var(--line); }
 .card:hover { border-color: var(--accent); }
 .card h3 { margin: 0 0 6px; color: var(--accent); }
-.panel { display: grid; gap: 12px; padding: 20px; background: #fff; border: 1px solid #e4e4e8; border-radius: 12px; }
-label { display: grid; gap: 4px; font-weight: 600; }
-input, textarea { font: inherit; padding: 10px 12px; border: 1px solid #cfcfd6; border-radius: 8px; }
+@media (prefers-color-scheme: dark) { .card h3 { color: var(--text); } }
+.panel { display: grid; gap: 12px; padding: 20px; background: var(--card); border: 1px solid var(--line);
+  border-radius: 12px; }
+.field { display: grid; gap: 4px; margin: 0; padding: 0; border: 0; }
+label, legend { font-weight: 600; }
+input, textarea, select { font: inherit; color: inherit; background: var(--card); padding: 10px 12px;
+  border: 1px solid #8e8e99; border-radius: 8px; max-width: 100%; }
+.stars { display: flex; flex-wrap: wrap; gap: 8px 16px; }
+.star { display: inline-flex; gap: 6px; align-items: center; }
+.star label { font-weight: 400; }
 button { justify-self: start; font: inherit; font-weight: 600; padding: 10px 22px; border: 0; border-radius: 8px;
   background: var(--accent); color: #fff; cursor: pointer; }
+button.quiet { padding: 6px 12px; background: rgba(255, 255, 255, .2); }
+.search { display: flex; flex-wrap: wrap; gap: 8px; align-items: end; margin: 16px 0; }
+.search .field { flex: 1 1 220px; }
 .notice { padding: 8px 12px; background: #e8f6ec; border-radius: 8px; color: #1e6b34; }
-.entries { list-style: none; padding: 0; display: grid; gap: 10px; }
-.entries li { padding: 12px 16px; background: #fff; border: 1px solid #e4e4e8; border-radius: 10px; }
+.error { padding: 8px 12px; background: #fdecea; border-radius: 8px; color: #8a1c12; }
+.summary { font-size: 1.1rem; font-weight: 600; }
+.entries, .gallery, .averages { list-style: none; padding: 0; display: grid; gap: 10px; }
+.entries li, .averages li { padding: 12px 16px; background: var(--card); border: 1px solid var(--line);
+  border-radius: 10px; overflow-wrap: anywhere; }
 .entries p { margin: 4px 0 0; color: var(--muted); white-space: pre-wrap; }
+.when { margin: 0 0 4px; font-weight: 600; color: var(--accent); }
+@media (prefers-color-scheme: dark) { .when { color: var(--text); } }
+.amount { float: right; font-variant-numeric: tabular-nums; font-weight: 600; }
+.rated { color: #b7791f; letter-spacing: 2px; }
+.gallery { grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); }
+.gallery figure, .photo { margin: 0; background: var(--card); border: 1px solid var(--line); border-radius: 10px;
+  overflow: hidden; }
+.gallery img { display: block; width: 100%; aspect-ratio: 4 / 3; object-fit: cover; }
+.photo img { display: block; max-width: 100%; }
+.gallery figcaption { padding: 10px 12px; overflow-wrap: anywhere; }
+.gallery figcaption p { margin: 4px 0 0; color: var(--muted); }
+.badge, .status { display: inline-block; padding: 2px 10px; border-radius: 999px; background: #fdf3d8; color: #6b4e00;
+  font-weight: 600; }
+.status-progress { background: #e3eefc; color: #1d4f91; }
+.status-done { background: #e8f6ec; color: #1e6b34; }
 .empty { color: var(--muted); }
 footer { text-align: center; padding: 24px; color: var(--muted); font-size: .9rem; }
-@media (max-width: 600px) { h1 { font-size: 1.6rem; } header { padding: 12px 16px; } }
+@media (max-width: 600px) { h1 { font-size: 1.6rem; } header { padding: 12px 16px; } main { padding: 20px 14px; } }
 """

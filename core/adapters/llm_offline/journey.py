@@ -4,7 +4,9 @@ OfflineLLM calls `structured_reply(tool_name, system, messages)` for any tool in
 answers are built from the founder's OWN words, found in the JSON block that
 core/journey/structured.py puts between `<journey-input>` and `</journey-input>` (keys: title,
 idea, onboarding, answers, mode, guidance, previous, brief, scope). Keep the two in sync.
-English and French ideas get answers in their language; splitting never assumes English.
+English, French and Japanese ideas get answers in their language (Japanese sentences: journey_ja.py); other
+languages get English frames around the founder's words, kept verbatim. Splitting never assumes English.
+The co-founder's judgment on a brief (too vague, too big, an unrealistic goal) is judgment.py.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import math
 import re
 import unicodedata
 from typing import Any
+
+from core.adapters.llm_offline import assume, journey_ja, judgment, plans
+from core.language import JAPANESE, detect
 
 TOOLS: set[str] = {'propose_questions', 'write_brief', 'propose_plans'}
 
@@ -65,10 +70,12 @@ def _fold(text: str) -> str:
 
 def _has(text: str, *stems: str) -> bool:
     folded = _fold(text)
-    return any(re.search(r'\b' + re.escape(s), folded) for s in stems)
+    return any(s in folded if not s.isascii() else re.search(r'\b' + re.escape(s), folded) for s in stems)
 
 
 def language(payload: dict[str, Any]) -> str:
+    if detect(str(payload.get('idea', ''))) == JAPANESE:
+        return 'ja'
     sample = ' '.join([str(payload.get('idea', '')), *map(str, (payload.get('answers') or {}).values())])
     return 'fr' if len(_FRENCH.findall(sample)) >= 2 else 'en'
 
@@ -76,13 +83,19 @@ def language(payload: dict[str, Any]) -> str:
 def _clean_item(item: str) -> str:
     item = re.sub(r'^\s*(?:[-*•·]|\d+[.)])\s*', '', item)  # list bullets the founder typed
     item = re.sub(r'^(?:and|et|or|ou)\s+', '', item.strip(), flags=re.I)
-    return item.strip(' .!;:')
+    return item.strip(' .!;:。')
+
+
+# Separators of a list in the languages founders write: Latin commas and semicolons, Japanese 、 and ・,
+# full-width (Chinese and Japanese) ,and ;.
+_SEPARATORS = re.compile(r'[\n;,、・,;]+')
 
 
 def split_items(text: str) -> list[str]:
-    """Split a founder's list: newlines, semicolons, commas, and a final 'and' / 'et'."""
-    parts = [_clean_item(p) for p in re.split(r'[\n;,]+', text or '')]
-    parts = [p for p in parts if p]
+    """Split a founder's list: newlines, semicolons, commas (in any script), and a final 'and' / 'et'.
+    Fragments without a word ("'", "-") are never items."""
+    parts = [_clean_item(p) for p in _SEPARATORS.split(text or '')]
+    parts = [p for p in parts if p and judgment.words_of(p)]
     if not parts:
         return []
     # "a, b and c" / "a et b": split the last item; inner items keep their 'and' ("x with a and b").
@@ -113,13 +126,17 @@ def _cap(word: str) -> str:
     return word[:1].upper() + word[1:]
 
 
+_END_MARKS = '.!。!'  # a set of characters to trim, in both scripts
+_QUESTION_MARKS = '??'
+
+
 def _sentence(text: str) -> str:
-    text = ' '.join((text or '').split()).rstrip('.!')
+    text = ' '.join((text or '').split()).rstrip(_END_MARKS)
     return text[:1].upper() + text[1:]
 
 
 def _lower_first(text: str) -> str:
-    text = ' '.join((text or '').split()).rstrip('.!')
+    text = ' '.join((text or '').split()).rstrip(_END_MARKS)
     if len(text) > 1 and text[1].isupper():  # "SMS…", "UK…"
         return text
     return text[:1].lower() + text[1:]
@@ -128,16 +145,23 @@ def _lower_first(text: str) -> str:
 def _join(items: list[str], lang: str) -> str:
     if len(items) <= 1:
         return ''.join(items)
+    if lang == 'ja':
+        return '、'.join(items)
     return ', '.join(items[:-1]) + (' et ' if lang == 'fr' else ' and ') + items[-1]
 
 
+_MARKUP = re.compile(r'<(script|style)\b[^>]*>.*?</\1\s*>|<[^>]*>', re.I | re.S)
+
+
 def _short_title(text: str, max_chars: int = 60) -> str:
-    clause = re.split(r'[.:;!?,(\n]', text.strip(), maxsplit=1)[0].strip() or text.strip()
+    """A title from the text's words: tag-like markup is not words (the text itself stays verbatim elsewhere)."""
+    text = _MARKUP.sub(' ', text)
+    clause = re.split(r'[.:;!?,(\n。!?:;、]', text.strip(), maxsplit=1)[0].strip() or text.strip()
     clause = re.sub(
         r'^(?:pivot(?:ing)?\s+to|focus(?:ing)?\s+on|se\s+recentrer\s+sur|pivoter\s+vers)\s+', '', clause, flags=re.I
     )
     title = ''
-    for word in clause.split():
+    for word in (w for w in clause.split() if any(c.isalnum() for c in w)):
         if len(title) + len(word) + 1 > max_chars:
             break
         title = f'{title} {word}'.strip()
@@ -148,9 +172,9 @@ def _short_title(text: str, max_chars: int = 60) -> str:
 
 _Q: dict[str, dict[str, Any]] = {
     'en': {
-        'who': ('Who exactly will use it first?', 'e.g. solo dog groomers with a van'),
-        'why': ('What do they do today instead, and what goes wrong?', 'e.g. phone tag and no-shows'),
-        'what': ('What is the one thing it must do on day one?', 'e.g. let clients book a slot'),
+        'who': ('Who will use “{title}” first? Be as specific as you can.', 'e.g. solo dog groomers with a van'),
+        'why': ('What problem does it solve for them today?', 'e.g. they lose hours a week on phone tag'),
+        'what': ('Which features must the first version have? Separate them with commas.', 'e.g. booking, reminders'),
         'pay': ('How should money move: deposits, subscriptions or one-off payments?', 'e.g. a 20% deposit'),
         'device': ('Which devices will people use it on?', 'e.g. mostly phones'),
         'time': ('How far ahead do people plan, and can they change their minds?', 'e.g. a week ahead'),
@@ -158,16 +182,25 @@ _Q: dict[str, dict[str, Any]] = {
         'msg': ('How should people be notified: email, SMS or in the app?', 'e.g. an SMS the day before'),
     },
     'fr': {
-        'who': ('Qui l’utilisera en premier, exactement ?', 'ex. : les entraîneurs bénévoles'),
-        'why': ('Comment font-ils aujourd’hui, et qu’est-ce qui coince ?', 'ex. : trop de messages'),
-        'what': ('Quelle est la seule chose indispensable dès le premier jour ?', 'ex. : envoyer les convocations'),
+        'who': ('Qui utilisera « {title} » en premier ? Soyez précis.', 'ex. : les entraîneurs bénévoles'),
+        'why': ('Quel problème cela leur résout-il aujourd’hui ?', 'ex. : trop de messages sans réponse'),
+        'what': ('Quelles fonctions sont indispensables ? Séparez-les par des virgules.', 'ex. : convocations'),
         'pay': ('Comment l’argent circule-t-il : acompte, abonnement, cotisation ?', 'ex. : une cotisation annuelle'),
         'device': ('Sur quels appareils sera-t-il utilisé ?', 'ex. : surtout sur mobile'),
         'time': ('Combien de temps à l’avance s’organise-t-on ?', 'ex. : une semaine avant'),
         'people': ('Qui d’autre participe, et que doit voir chacun ?', 'ex. : les joueurs voient le covoiturage'),
         'msg': ('Comment prévenir les gens : e-mail, SMS ou dans l’appli ?', 'ex. : un rappel la veille'),
     },
+    'ja': journey_ja.QUESTIONS,
 }
+# The onboarding questions that ask an interview question (the interview then skips it): one conversation.
+COVERS = {'who': 'target_user', 'why': 'problem', 'what': 'must_have'}
+_TOPIC_LABELS = {
+    'en': {'pay': 'Money', 'device': 'Devices', 'time': 'Timing', 'people': 'People involved', 'msg': 'Notifications'},
+    'fr': {'pay': 'Argent', 'device': 'Appareils', 'time': 'Calendrier', 'people': 'Personnes impliquées',
+           'msg': 'Notifications'},
+    'ja': journey_ja.BRIEF['topics'],
+}  # fmt: skip
 _RULES = (
     ('pay', ('pay', 'deposit', 'price', 'bill', 'invoice', 'subscri', 'cost', 'paie', 'payer', 'cotis', 'prix',
              'factur', 'acompte')),
@@ -181,12 +214,41 @@ _RULES = (
 
 
 def propose_questions(payload: dict[str, Any]) -> dict[str, Any]:
-    """3-6 short questions: always who / why / what, then one per keyword rule that fires."""
+    """3-6 short questions: always who / why / what (the interview's own, marked as covering it), then one per
+    keyword rule that fires."""
     lang = language(payload)
     idea = str(payload.get('idea', ''))
-    keys = ['who', 'why', 'what'] + [key for key, stems in _RULES if _has(idea, *stems)]
-    keys = keys[:6]
-    return {'questions': [{'text': _Q[lang][k][0], 'hint': _Q[lang][k][1]} for k in keys]}
+    stems = dict(_RULES) if lang != 'ja' else journey_ja.STEMS
+    keys = ['who', 'why', 'what'] + [key for key, _ in _RULES if _has(idea, *stems[key])]
+    title = str(payload.get('title') or '').strip() or _short_title(idea, 40)
+    return {'questions': [{'text': _Q[lang][k][0].format(title=title), 'hint': _Q[lang][k][1],
+                           'covers': COVERS.get(k, '')} for k in keys[:6]]}  # fmt: skip
+
+
+def _topic(question: str) -> str:
+    """Which of this model's own onboarding questions `question` is ('' for another model's)."""
+    for texts in _Q.values():
+        for key, (text, _) in texts.items():
+            if key not in COVERS and text == question:
+                return key
+    return ''
+
+
+def told_details(payload: dict[str, Any], lang: str) -> list[str]:
+    """The onboarding answers no interview key holds (money, devices, timing…), as 'Topic: answer' lines."""
+    covered = {text.format(title=payload.get('title') or '') for texts in _Q.values()
+               for key, (text, _) in texts.items() if key in COVERS}  # fmt: skip
+    lines = []
+    for pair in payload.get('onboarding') or []:
+        if not isinstance(pair, list | tuple) or len(pair) != 2:
+            continue
+        question, answer = str(pair[0]), ' '.join(str(pair[1] or '').split())
+        if question in covered or judgment.substance(answer) < 4:
+            continue
+        topic = _topic(question)
+        label = _TOPIC_LABELS[lang if lang in _TOPIC_LABELS else 'en'].get(topic) or question.rstrip(_QUESTION_MARKS)
+        lines.append(f'{label}: {answer}' if lang != 'ja' else f'{label}:{answer}')
+    return lines
 
 
 # ── write_brief ──────────────────────────────────────────────────────────────────────────────
@@ -228,6 +290,7 @@ _B: dict[str, dict[str, Any]] = {
         'accept': '{feature} fonctionne de bout en bout pour un premier utilisateur',
         'success': 'La mesure du succès est suivie : {success}',
     },
+    'ja': journey_ja.BRIEF,
 }  # fmt: skip
 
 
@@ -238,8 +301,8 @@ def _base_features(payload: dict[str, Any]) -> list[str]:
     if items:
         return items
     idea = str(payload.get('idea', ''))
-    if ':' in idea:
-        items = split_items(idea.split(':', 1)[1])
+    if ':' in idea or ':' in idea:
+        items = split_items(re.split('[::]', idea, maxsplit=1)[1])
     return items or [_short_title(idea, 40) or 'Core workflow']
 
 
@@ -280,23 +343,54 @@ def _risks(payload: dict[str, Any], features: list[str], lang: str, target: str)
     answers = payload.get('answers') or {}
     text = ' '.join([str(payload.get('idea', '')), *map(str, answers.values()), *features])
     risks = []
-    if _has(text, 'pay', 'deposit', 'paie', 'payer', 'cotis', 'acompte', 'bill', 'invoice', 'split'):
+    if _has(
+        text,
+        'pay',
+        'deposit',
+        'paie',
+        'payer',
+        'cotis',
+        'acompte',
+        'bill',
+        'invoice',
+        'split',
+        *journey_ja.STEMS['pay'],
+    ):
         risks.append(t['r_pay'])
     if _has(text, 'sms', 'text message'):
         risks.append(t['r_sms'])
-    if _has(text, 'mobile', 'phone', 'tablet', 'telephone', 'tablette'):
+    if _has(text, 'mobile', 'phone', 'tablet', 'telephone', 'tablette', *journey_ja.STEMS['device']):
         risks.append(t['r_mobile'])
-    if _has(text, 'safety', 'privacy', 'tenant', 'profile', 'locataire', 'securit', 'donnees'):
+    if _has(text, 'safety', 'privacy', 'tenant', 'profile', 'locataire', 'securit', 'donnees', '個人情報', '安全'):
         risks.append(t['r_data'])
-    risks.append(t['r_adopt'].format(target=_lower_first(target) or 'users'))
-    if len(features) > 4:
+    if target != judgment.words(lang)['someone']:  # no first user named: the judgment's risk says so already
+        risks.append(t['r_adopt'].format(target=_lower_first(target) or 'users'))
+    if len(features) > judgment.MAX_FEATURES:
         risks.append(t['r_scope'].format(n=len(features)))
     return risks
 
 
+def _with_clarified(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload with the founder's answers to the brief's open questions in place of what was missing."""
+    answers = dict(payload.get('answers') or {})
+    idea = str(payload.get('idea') or '')
+    for pair in payload.get('clarified') or []:
+        if not isinstance(pair, list | tuple) or len(pair) != 2 or judgment.substance(pair[1]) < 2:
+            continue
+        key, text = judgment.clarified_key(str(pair[0])), str(pair[1]).strip()
+        if key == 'idea':
+            idea = f'{idea}\n{text}'.strip()
+        elif key and judgment.substance(answers.get(key)) < 4:
+            answers[key] = text
+    return {**payload, 'idea': idea, 'answers': answers}
+
+
 def write_brief(payload: dict[str, Any]) -> dict[str, Any]:
-    """Idea Brief + MVP scope from the founder's words; honours narrow / pivot guidance."""
-    lang, t = language(payload), _B[language(payload)]
+    """Idea Brief + MVP scope from the founder's words (onboarding included); honours narrow / pivot guidance,
+    and pushes back (judgment.py) unless the founder insists."""
+    payload = _with_clarified(payload)
+    lang = language(payload)
+    t = {**_B['en'], **_B.get(lang, {})}
     answers = payload.get('answers') or {}
     idea = str(payload.get('idea', '')).strip()
     mode, guidance = str(payload.get('mode') or 'generate'), str(payload.get('guidance') or '').strip()
@@ -308,40 +402,57 @@ def write_brief(payload: dict[str, Any]) -> dict[str, Any]:
         features = narrow_features(base, guidance)
     elif mode == 'pivot' and guidance:
         features, title = pivot_features(base, guidance), _short_title(guidance)
+    verdict = judgment.judge(payload, features, lang, _lower_first(target))
+    features = verdict.features or [_short_title(idea, 40) or title]
     names = [title_case(f) for f in features]
-    value = t['value'].format(
+    value = _value(t, lang, target=target, idea=idea, problem=problem, features=features)
+    if mode == 'narrow' and guidance:
+        value += t['focus'].format(guidance=_lower_first(guidance))
+    elif mode == 'pivot' and guidance:
+        value = t['pivot'].format(guidance=_sentence(guidance), target=_lower_first(target),
+                                  features=_join([_lower_first(f) for f in features], lang))  # fmt: skip
+    said, unclear = judgment.words(lang), judgment.words(lang)['unclear']
+    if verdict.vague:  # no confident brief: say what is missing instead of inventing it
+        value = judgment.draft_value(verdict.missing, lang)
+        problem = problem if 'problem' not in verdict.missing else unclear
+    for_whom = said['someone'] if 'target_user' in verdict.missing or judgment.everyone(target) else target
+    if 'target_user' in verdict.missing:
+        target = unclear
+    left = {_fold(item['name']) for item in verdict.left_out}
+    dropped = [t['dropped'].format(feature=title_case(f)) for f in base if f not in features and _fold(f) not in left]
+    waits = [f'{title_case(item["name"])} — {item["why"]}' for item in verdict.left_out]
+    non_goals = dropped + [g.format(first=names[0]) for g in t['ng']]
+    core = [
+        {'name': n, 'description': t['desc'].format(feature=_sentence(f), target=_lower_first(for_whom))}
+        for n, f in zip(names, features, strict=True)
+    ]
+    success = str(answers.get('success') or '').strip()
+    risks = ([judgment.words(lang)['r_vague']] if verdict.vague else []) + verdict.risks
+    risks += _risks(payload, base if not verdict.left_out else features, lang, for_whom)
+    brief = {
+        'title': title, 'problem': _sentence(problem), 'target_users': _sentence(target), 'value_proposition': value,
+        'core_features': core, 'non_goals': non_goals, 'risks': risks, 'success_measure': success,
+        'constraints': '\n'.join([c for c in [str(answers.get('constraints') or '').strip()] if c]
+                                 + told_details(payload, lang)),
+        'open_questions': verdict.open_questions,
+        'left_out': [{'name': title_case(i['name']), 'why': i['why']} for i in verdict.left_out],
+    }  # fmt: skip
+    scope = {
+        'features': [{**f, 'priority': 'must' if i < 3 else 'should'} for i, f in enumerate(core)],
+        'out_of_scope': waits + non_goals,
+        'acceptance': [t['accept'].format(feature=n) for n in names]
+        + ([t['success'].format(success=success)] if success else []),
+    }
+    return {'idea_brief': brief, 'mvp_scope': scope}
+
+
+def _value(t: dict[str, Any], lang: str, *, target: str, idea: str, problem: str, features: list[str]) -> str:
+    return t['value'].format(
         target=_lower_first(target),
         idea=_lower_first(idea),
         problem=_sentence(problem),
         features=_join([_lower_first(f) for f in features], lang),
     )
-    if mode == 'narrow' and guidance:
-        value += t['focus'].format(guidance=_lower_first(guidance))
-    elif mode == 'pivot' and guidance:
-        value = t['pivot'].format(
-            guidance=_sentence(guidance),
-            target=_lower_first(target),
-            features=_join([_lower_first(f) for f in features], lang),
-        )
-    dropped = [t['dropped'].format(feature=title_case(f)) for f in base if f not in features]
-    non_goals = dropped + [g.format(first=names[0]) for g in t['ng']]
-    core = [
-        {'name': n, 'description': t['desc'].format(feature=_sentence(f), target=_lower_first(target))}
-        for n, f in zip(names, features, strict=True)
-    ]
-    success = str(answers.get('success') or '').strip()
-    brief = {
-        'title': title, 'problem': _sentence(problem), 'target_users': _sentence(target), 'value_proposition': value,
-        'core_features': core, 'non_goals': non_goals, 'risks': _risks(payload, features, lang, target),
-        'success_measure': success, 'constraints': str(answers.get('constraints') or '').strip(),
-    }  # fmt: skip
-    scope = {
-        'features': [{**f, 'priority': 'must' if i < 3 else 'should'} for i, f in enumerate(core)],
-        'out_of_scope': non_goals,
-        'acceptance': [t['accept'].format(feature=n) for n in names]
-        + ([t['success'].format(success=success)] if success else []),
-    }
-    return {'idea_brief': brief, 'mvp_scope': scope}
 
 
 # ── propose_plans ────────────────────────────────────────────────────────────────────────────
@@ -444,4 +555,10 @@ def structured_reply(tool_name: str, system: str, messages: list[dict[str, Any]]
     """The forced tool's input for `tool_name`, deterministic for the same messages."""
     if tool_name not in _HANDLERS:
         raise KeyError(f'the offline journey model does not answer {tool_name!r}')
-    return _HANDLERS[tool_name](parse_input(system, messages))
+    payload = parse_input(system, messages)
+    if tool_name == 'propose_plans':  # plans that say what the build really does: plans.py
+        return plans.propose_plans(payload)
+    if tool_name == 'write_brief' and payload.get('assume'):  # the fast path: assume, then list (assume.py)
+        payload = assume.assumed_payload(payload)
+        return assume.listed(payload, write_brief(payload))
+    return _HANDLERS[tool_name](payload)

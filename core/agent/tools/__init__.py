@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from core.agent.tools import (
+    acceptance_check,
     bash,
     document,
     edit_file,
@@ -30,6 +31,7 @@ _MODULES: tuple[ModuleType, ...] = (
     narrate,
     document,
     phase,
+    acceptance_check,
 )
 
 ToolRegistry = dict[str, Tool]

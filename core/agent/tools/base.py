@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from core.acceptance.spec import AcceptanceCheck, CheckRun
 from core.events import BuildEvent
 from core.ports import Sandbox, ToolSpec
 
 EmitFn = Callable[[BuildEvent], Awaitable[BuildEvent]]
 ScreenshotFn = Callable[[str], Awaitable[str | None]]
 OutputFn = Callable[[str, str], Awaitable[None]]  # (chunk, stream) → build logs
+CheckFn = Callable[[AcceptanceCheck], Awaitable[CheckRun]]  # runs a check against the running app
 
 
 @dataclass
@@ -39,6 +41,7 @@ class ToolContext:
     emit: EmitFn
     screenshot: ScreenshotFn | None = None
     on_output: OutputFn | None = None
+    run_check: CheckFn | None = None
     command_timeout: float = 120.0
     # run state (restored from / saved to the checkpoint by the loop)
     phase: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core import metrics
 from core.agent.tools.base import ToolContext, ToolInputError, ToolOutcome, failed, schema, text_arg
 from core.ports import SandboxError, ToolSpec
 
@@ -54,7 +55,8 @@ async def run(ctx: ToolContext, data: dict[str, Any]) -> ToolOutcome:
             await ctx.on_output(chunk, 'stderr')
 
     try:
-        result = await ctx.sandbox.run(command, timeout=timeout, on_stdout=out, on_stderr=err)
+        result = await metrics.timed_command('agent', ctx.sandbox.run(command, timeout=timeout, on_stdout=out,
+                                                                      on_stderr=err))  # fmt: skip
     except SandboxError as exc:
         return failed(f'The command could not run: {exc}', label(data))
     output = (result.stdout + ('\n' if result.stdout and result.stderr else '') + result.stderr).strip()
