@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, inspect, update
+from sqlalchemy import Table, inspect, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
@@ -31,3 +31,15 @@ async def lock_for_update(session: AsyncSession, row: Any) -> None:
         same = update(table).values({key: key for key in keys})
         await session.execute(same.where(*(key == value for key, value in zip(keys, state.identity, strict=True))))
     await session.refresh(row, with_for_update=True)
+
+
+async def lock_key(session: AsyncSession, model: Any, key: Any) -> None:
+    """Lock the row of `model` whose primary key is `key` for the rest of the transaction, leaving any loaded
+    object as it is (its pending changes stay): for a guard row, e.g. the project while its artifact versions,
+    plan choice or next build are decided. Queries made after it see every write committed before it."""
+    table: Table = model.__table__
+    (pk,) = table.primary_key.columns
+    if session.get_bind().dialect.name == 'sqlite':
+        await session.execute(update(table).values({pk: pk}).where(pk == key))
+    else:
+        await session.execute(select(pk).where(pk == key).with_for_update())

@@ -15,6 +15,7 @@ from core.journey import timeline
 from core.journey.projects import advance_stage, load_project
 from core.models import BuildJob, Escalation, Project, Tier, User, utcnow
 from core.ports import JobQueue
+from core.row_locks import lock_key
 
 KILL_SWITCH_MESSAGE = 'Autonomous builds are switched off by your administrator right now. Try again later.'
 CANCELLED_REASON = 'Cancelled by the founder'
@@ -72,6 +73,7 @@ async def start_build(
 ) -> BuildJob:
     """Queue a build of the project with its selected plan; refuses with a clear reason when it can't."""
     project = await _owned_project(session, user, project_id, active=True)
+    await lock_key(session, Project, project.id)  # check-then-insert: two clicks must not start two builds
     await _check_can_build(session, project, kind)
     tier = await session.get(Tier, user.tier)
     job = BuildJob(

@@ -27,7 +27,7 @@ from core.journey import interview, markdown, structured, timeline
 from core.journey.projects import load_project
 from core.models import Artifact, Project, User, utcnow
 from core.ports import LLM
-from core.row_locks import lock_for_update
+from core.row_locks import lock_key
 
 BriefMode = Literal['generate', 'narrow', 'pivot']
 KINDS = ('idea_brief', 'mvp_scope')
@@ -76,7 +76,9 @@ async def _next_version(session: AsyncSession, project_id: uuid.UUID, kind: str)
 async def add_version(
     session: AsyncSession, *, project_id: uuid.UUID, kind: str, content: dict[str, Any], source: str, note: str
 ) -> Artifact:
-    """Add the next version of an artifact (flushed, not committed)."""
+    """Add the next version of an artifact (flushed, not committed). The project row stays locked until the
+    caller commits, so concurrent writers each get the next number instead of a clash."""
+    await lock_key(session, Project, project_id)
     version = await _next_version(session, project_id, kind)
     row = Artifact(project_id=project_id, kind=kind, version=version, content=content, source=source, note=note[:300])
     try:
@@ -181,7 +183,6 @@ async def edit_artifact(
     clean = validate_content(kind, content)
     if await latest(session, project_id=project.id, kind=kind) is None:
         raise NotFound('That document')
-    await lock_for_update(session, project)  # concurrent edits take turns: each gets the next version
     row = await add_version(
         session, project_id=project.id, kind=kind, content=clean, source='founder', note='edited by founder'
     )
@@ -212,6 +213,7 @@ async def export_markdown(session: AsyncSession, *, user: User, project_id: uuid
 
 NOTHING_TO_ANSWER = 'Your co-founder has no open questions on this brief.'
 NOTHING_TO_INSIST = 'Your co-founder did not push back on this brief: there is nothing to insist on.'
+BRIEF_MOVED = 'The brief changed while your co-founder was rewriting it (another tab?). Reload to see the new version.'
 
 
 async def _current(session: AsyncSession, project: Project) -> tuple[Artifact, Artifact]:
@@ -223,11 +225,15 @@ async def _current(session: AsyncSession, project: Project) -> tuple[Artifact, A
 
 
 async def _rewrite(
-    session: AsyncSession, project: Project, llm: LLM, brief_row: Artifact, **extra: Any
-) -> structured.BriefOutput:
+    session: AsyncSession, project: Project, llm: LLM, brief_row: Artifact, *, clarified: list[list[str]] | None = None,
+    **extra: Any,
+) -> structured.BriefOutput:  # fmt: skip
     payload = await brief_payload(session, project)
     if brief_row.content.get('assumptions'):  # a fast-path brief: still no interview, so assume again
         payload['assume'] = True
+    if clarified:  # answers not stored yet: nothing is written before the model has answered
+        payload['clarified'] = [*payload.get('clarified', []), *clarified]
+    await session.commit()  # no transaction stays open across the model call (nothing was written)
     return await structured.write_brief(llm, {**payload, **extra})
 
 
@@ -246,31 +252,47 @@ async def answer_open_questions(
     session: AsyncSession, *, user: User, project_id: uuid.UUID, llm: LLM, answers: list[str]
 ) -> tuple[Artifact, Artifact]:
     """The founder's answers to the brief's open questions (kept verbatim, in the agent's context too), then a
-    new version written with them. Nothing is written when the model fails (ModelUnavailable)."""
+    new version written with them. Nothing is written when the model fails (ModelUnavailable), and nothing is
+    written while it thinks (a write would hold SQLite's one writer turn for the whole model call)."""
     project = await load_project(session, user=user, project_id=project_id, active=True)
     brief_row, _ = await _current(session, project)
-    questions = list(brief_row.content.get('open_questions') or [])
+    questions = [str(q) for q in brief_row.content.get('open_questions') or []]
     if not questions:
         raise Conflict(NOTHING_TO_ANSWER)
     texts = [founder_text(a, what='This answer', limit=interview.ANSWER_MAX) for a in answers[: len(questions)]]
-    if not any(t.strip() for t in texts):
+    pairs = [[q, t] for q, t in zip(questions, texts, strict=False) if t.strip()]
+    if not pairs:
         raise InvalidInput('Answer at least one of the questions (or write the brief anyway).')
-    row = await interview.find_session(session, project_id=project.id, kind='clarify')
-    if row is None:
-        row = await interview.insert_session(session, project_id=project.id, kind='clarify', questions=[])
-    start = len(row.questions)
-    new = [{'key': f'c{start + i}', 'text': q} for i, q in enumerate(questions, start=1)]
-    row.questions = [*row.questions, *new]
-    row.answers = {**row.answers, **{q['key']: t for q, t in zip(new, texts, strict=False) if t.strip()}}
-    row.completed, row.updated_at = True, utcnow()
-    await session.flush()
-    output = await _rewrite(session, project, llm, brief_row)
+    output = await _rewrite(session, project, llm, brief_row, clarified=pairs)
+    await _hold_unchanged(session, project, brief_row)
+    await _keep_clarified(session, project.id, pairs)
     rows = await _save_rewrite(session, project, output, note='clarified: answers to the open questions')
-    detail = '\n'.join(f'{q["text"]}\n→ {t}' for q, t in zip(new, texts, strict=False) if t.strip())
+    detail = '\n'.join(f'{q}\n→ {t}' for q, t in pairs)
     timeline.record(session, project_id=project.id, kind='brief.clarified',
                     title=f'Idea Brief v{rows[0].version}: your answers to its questions', detail=detail)  # fmt: skip
     await session.commit()
     return rows
+
+
+async def _hold_unchanged(session: AsyncSession, project: Project, brief_row: Artifact) -> None:
+    """Lock the project, then make sure the brief the model rewrote is still the newest (another tab's answer or
+    insist may have landed while it thought): two rewrites of one version would each look like the answer."""
+    await lock_key(session, Project, project.id)
+    now = await latest(session, project_id=project.id, kind='idea_brief')
+    if now is None or now.version != brief_row.version:
+        raise Conflict(BRIEF_MOVED)
+
+
+async def _keep_clarified(session: AsyncSession, project_id: uuid.UUID, pairs: list[list[str]]) -> None:
+    """The answers, as the `clarify` interview (questions numbered on from earlier rounds)."""
+    row = await interview.find_session(session, project_id=project_id, kind='clarify')
+    if row is None:
+        row = await interview.insert_session(session, project_id=project_id, kind='clarify', questions=[])
+    start = len(row.questions)
+    new = [{'key': f'c{start + i}', 'text': q} for i, (q, _) in enumerate(pairs, start=1)]
+    row.questions = [*row.questions, *new]
+    row.answers = {**row.answers, **{q['key']: t for q, (_, t) in zip(new, pairs, strict=True)}}
+    row.completed, row.updated_at = True, utcnow()
 
 
 async def insist(
@@ -286,6 +308,7 @@ async def insist(
         raise Conflict(NOTHING_TO_INSIST)
     reason = founder_text(reason, what='Your reason').strip()
     output = await _rewrite(session, project, llm, brief_row, insist=True, guidance=reason)
+    await _hold_unchanged(session, project, brief_row)
     rows = await _save_rewrite(session, project, output, note='founder insisted' + (f': {reason}' if reason else ''))
     what = f'keep {", ".join(left)} in the first version' if left else 'write the brief without the answers'
     timeline.record(session, project_id=project.id, kind='decision.insisted',

@@ -20,8 +20,9 @@ from core.founder_text import founder_text, measure
 from core.journey import timeline
 from core.journey.brief import latest
 from core.journey.projects import advance_stage, load_project
-from core.models import Artifact, BuildJob, InterviewSession, Tier, User, utcnow
+from core.models import Artifact, BuildJob, InterviewSession, Project, Tier, User, utcnow
 from core.ports import JobQueue
+from core.row_locks import lock_key
 
 REQUEST_MIN, REQUEST_MAX = 8, 2000
 GREEN, YELLOW = 80, 60
@@ -112,6 +113,7 @@ async def draft_change(session: AsyncSession, *, user: User, project_id: uuid.UU
     """The change request artifact from the conversation; refuses past the tier's iteration limit."""
     project = await load_project(session, user=user, project_id=project_id, active=True)
     await require_enabled(session, user, 'iterations')
+    await lock_key(session, Project, project.id)  # two tabs drafting at once: each draft gets the next version
     row = (await session.exec(select(InterviewSession).where(
         InterviewSession.project_id == project.id, InterviewSession.kind == 'change'))).first()  # fmt: skip
     if row is None or not (row.answers.get('request') or '').strip():
@@ -153,6 +155,10 @@ async def confirm_change(
         raise NotFound('That change request')
     project = await load_project(session, user=user, project_id=project_id, active=True)
     await require_enabled(session, user, 'iterations')
+    await lock_key(session, Project, project.id)  # the count below and the build it starts are one decision
+    number, limit = await iteration_count(session, user=user, project_id=project.id)
+    if number > limit:
+        raise Conflict(limit_reached(limit))
     timeline.record(session, project_id=project.id, kind='change.requested', title='Change requested',
                     detail=artifact.content.get('summary', ''))  # fmt: skip
     advance_stage(project, 'iterating')

@@ -21,6 +21,7 @@ from core.journey.brief import latest
 from core.journey.projects import advance_stage, load_project, stage_index
 from core.models import PlanOption, Project, User, utcnow
 from core.ports import LLM
+from core.row_locks import lock_for_update
 
 ORDER = {'fast': 0, 'balanced': 1, 'robust': 2}
 # What each plan builds: 'must' leaves out the scope's should-haves, 'all' builds every feature of the brief;
@@ -142,6 +143,7 @@ async def list_plans(session: AsyncSession, *, user: User, project_id: uuid.UUID
 async def select_plan(session: AsyncSession, *, user: User, project_id: uuid.UUID, plan_id: uuid.UUID) -> PlanOption:
     """Choose the plan to build; the project is then ready for "Build"."""
     project = await load_project(session, user=user, project_id=project_id, active=True)
+    await lock_for_update(session, project)  # two tabs choosing at once: one plan ends up chosen, not both
     options = await existing(session, project.id)
     chosen = next((p for p in options if p.id == plan_id), None)
     if chosen is None:
