@@ -310,7 +310,13 @@ async def insist(
     output = await _rewrite(session, project, llm, brief_row, insist=True, guidance=reason)
     await _hold_unchanged(session, project, brief_row)
     rows = await _save_rewrite(session, project, output, note='founder insisted' + (f': {reason}' if reason else ''))
-    what = f'keep {", ".join(left)} in the first version' if left else 'write the brief without the answers'
+    names = {f.name.casefold() for f in output.idea_brief.core_features}
+    added = [name for name in left if name.casefold() in names]  # an ask like "everything" is no feature to add
+    what = (
+        f'keep {", ".join(added) or "every feature"} in the first version'
+        if left
+        else ('write the brief without the answers')
+    )
     timeline.record(session, project_id=project.id, kind='decision.insisted',
                     title=f'You insisted: {what}', detail=reason)  # fmt: skip
     await session.commit()

@@ -127,18 +127,18 @@ async def founder(email: str) -> Account:
         return (await session.exec(select(Account).where(Account.email == email))).one()
 
 
-async def arrange_brief(email: str) -> Project:
+async def arrange_brief(email: str, idea: str = IDEA, answers: dict[str, str] = ANSWERS) -> Project:
     """A project of `email` with the interview done and a first brief (Gate 1 pending), via the core."""
     owner, llm = await founder(email), services().llm
     async with services().sessions() as session:
-        project = await projects.create_project(session, user=owner, idea=IDEA)
+        project = await projects.create_project(session, user=owner, idea=idea)
         row = await onboarding.start_onboarding(session, user=owner, project_id=project.id, llm=llm)
         for q in row.questions:
             await interview.save_answer(
                 session, user=owner, project_id=project.id, kind='onboarding', key=q['key'], text='Yes'
             )
         await onboarding.complete_onboarding(session, user=owner, project_id=project.id)
-        for key, text in ANSWERS.items():
+        for key, text in answers.items():
             await interview.save_answer(
                 session, user=owner, project_id=project.id, kind='understanding', key=key, text=text
             )

@@ -21,6 +21,7 @@ from core.models import Artifact, DecisionGate, Project, User
 from core.services import Services
 from ui.components.gate_card import GateCard
 from ui.components.journey_steps import JourneySteps
+from ui.components.pushback import PushbackCard, needs_pushback
 from ui.pages.project import ModelWork, owned_project, register_journey_page
 
 BRIEF_FIELDS = (
@@ -298,6 +299,9 @@ class BriefPage:
             ).props('outline').mark('edit-scope').set_enabled(active)
             ui.button('History', icon='history', on_click=self.history).props('outline').mark('history')
             ui.button('Export Markdown', icon='download', on_click=self.export).props('outline').mark('export')
+        if active and needs_pushback(brief_row.content):  # JD-1: the co-founder's questions or proposed scope first
+            card = PushbackCard(brief_row.content, on_clarify=self.clarify, on_insist=self.insist)
+            self.work.buttons = [self.generate, *card.buttons]
         with ui.card().classes('w-full p-6'):
             brief_document(brief_row.content, brief_row.version)
         with ui.card().classes('w-full p-6'):
@@ -328,6 +332,28 @@ class BriefPage:
         else:
             ui.notify('Your Idea Brief was rewritten: a new version is below.', type='positive')
             await self.render()
+
+    async def clarify(self, answers: list[str]) -> None:
+        async def work() -> Any:
+            async with self.svc.sessions() as session:
+                return await brief.answer_open_questions(session, user=self.user, project_id=self.project.id,
+                                                         llm=self._llm(), answers=answers)  # fmt: skip
+
+        await self.work.run(work, self._rewritten)
+
+    async def insist(self) -> None:
+        async def work() -> Any:
+            async with self.svc.sessions() as session:
+                return await brief.insist(session, user=self.user, project_id=self.project.id, llm=self._llm())
+
+        await self.work.run(work, self._rewritten)
+
+    async def _rewritten(self, rows: Any) -> None:
+        ui.notify(f'Idea Brief v{rows[0].version} written: it is below.', type='positive')
+        await self.render()
+
+    def _llm(self) -> Any:
+        return self.svc.llm_for(self.user.id, self.project.id)
 
     async def export(self) -> None:
         try:
