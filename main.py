@@ -95,6 +95,7 @@ def serve(settings: Settings) -> None:
         reload=False,
         show=False,
         storage_secret=settings.storage_secret(),
+        session_middleware_kwargs={'https_only': settings.COOKIE_SECURE},  # the session cookie's `Secure`
         favicon='🚀',
         uvicorn_logging_level='warning',
     )
@@ -103,7 +104,7 @@ def serve(settings: Settings) -> None:
 async def _new_token(settings: Settings, email: str, name: str) -> int:
     """Print a new API token of the account `email` (OPS-4): the only time its secret is shown."""
     from core import api_tokens
-    from core.errors import InvalidInput
+    from core.errors import CofounderError
     from core.services import build_services
 
     services = build_services(settings)
@@ -115,7 +116,7 @@ async def _new_token(settings: Settings, email: str, name: str) -> int:
                 return 1
             try:
                 new = await api_tokens.create_token(session, user=user, name=name)
-            except InvalidInput as problem:
+            except CofounderError as problem:  # a bad name, or a suspended account
                 print(problem, file=sys.stderr)
                 return 1
     finally:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import re
 import secrets
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -16,7 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core import login_throttle
-from core.errors import Forbidden, InvalidInput, NotFound
+from core.errors import Forbidden, InvalidInput, NotFound, Suspended
 from core.models import ApiToken, PasswordReset, Tier, User, utcnow
 
 ROLES = ('founder', 'admin')
@@ -24,6 +26,7 @@ MIN_PASSWORD = 10
 EMAIL_RE = re.compile(r'^[^@\s]+@[^@\s]+\.[^@\s]+$')
 COMMON_PASSWORDS = {'password123', '1234567890', 'qwertyuiop', 'password1234', 'letmein1234', 'iloveyou12'}
 
+log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
 # Verifying against a throwaway hash when the email is unknown keeps login timing uniform.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
@@ -113,6 +116,56 @@ async def active_user(session: AsyncSession, user_id: uuid.UUID | str | None) ->
     except ValueError:
         return None
     return user if user and not user.suspended else None
+
+
+_CHECKED = 'cofounder.active_user'  # session.info: this session already read the acting account
+
+
+async def require_active(session: AsyncSession, user: User) -> None:
+    """Refuse a suspended (or gone) account with `Suspended`, read from its row: the `user` a page holds was
+    loaded when the page opened. One primary-key read per session, however many checks an action makes."""
+    if session.info.get(_CHECKED) == user.id:
+        return
+    with session.no_autoflush:
+        suspended = (await session.exec(select(User.suspended).where(User.id == user.id))).first()
+    if suspended is None or suspended:
+        raise Suspended()
+    session.info[_CHECKED] = user.id
+
+
+# ── ending an account's sessions (suspension) ─────────────────────────────────────────────────
+# Core cannot reach the pages (it does not import ui): the serving process registers how to announce on a
+# topic (its event log's `announce`, which crosses processes with Redis) and its pages listen on `ended_topic`.
+
+Announce = Callable[[str], Awaitable[None]]
+_announce: Announce | None = None
+
+
+def ended_topic(user_id: uuid.UUID | str) -> str:
+    """The notifier topic on which an account's open pages hear that its sessions ended."""
+    return f'user:{user_id}:ended'
+
+
+def set_announcer(announce: Announce | None) -> None:
+    global _announce
+    _announce = announce
+
+
+async def _announce_ended(user_id: uuid.UUID) -> None:
+    if _announce is not None:
+        try:
+            await _announce(ended_topic(user_id))
+        except Exception:  # noqa: BLE001 — the suspension is committed; its pages' own next action is refused
+            log.warning('could not announce the end of the sessions of %s', user_id, exc_info=True)
+
+
+async def _end_access(session: AsyncSession, user: User) -> None:
+    """On suspension: the preview links granted so far stop opening and the API tokens are revoked for good
+    (unsuspending brings neither back: a suspension may follow a leak, so the founder makes new tokens)."""
+    user.previews_revoked_at = utcnow()
+    await session.execute(
+        update(ApiToken).where(col(ApiToken.user_id) == user.id, col(ApiToken.revoked).is_(False)).values(revoked=True)
+    )
 
 
 async def create_admin(session: AsyncSession, *, email: str, password: str) -> User:
@@ -219,9 +272,15 @@ async def update_user(
         if await session.get(Tier, tier) is None:
             raise InvalidInput(f'Unknown tier {tier!r}.')
         user.tier = tier
+    suspending = bool(suspended) and not user.suspended
     if suspended is not None:
         user.suspended = suspended
+    if suspending:
+        await _end_access(session, user)
+        session.info.pop(_CHECKED, None)  # this session may have found the account active before
     await session.commit()
+    if suspending:
+        await _announce_ended(user.id)  # after the commit: a page that hears it reads the row and finds it suspended
     return user
 
 

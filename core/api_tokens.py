@@ -2,7 +2,8 @@
 listed with when each was last used, revoked; and a token bucket per token that rate-limits the API.
 
 A token acts for its founder and sees exactly what they see: the API hands the founder it resolves to the
-same core functions the pages call. A suspended founder's tokens are refused, as are revoked ones.
+same core functions the pages call. A suspended founder's tokens are refused, as are revoked ones; suspending
+revokes them (core/accounts.py), so unsuspending does not bring them back.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Literal
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.accounts import normalise_email
+from core.accounts import normalise_email, require_active
 from core.errors import InvalidInput, NotFound
 from core.models import ApiToken, User, utcnow
 
@@ -52,6 +53,7 @@ def clean_name(name: str) -> str:
 
 async def create_token(session: AsyncSession, *, user: User, name: str) -> NewToken:
     """A new token for `user`; its secret is in the result and nowhere else."""
+    await require_active(session, user)  # the account page's `user` may be older than a suspension
     token_name = clean_name(name)
     secret = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=token_name, token_hash=token_hash(secret), prefix=secret[:SHOWN_CHARS])
@@ -101,11 +103,11 @@ async def authenticate(session: AsyncSession, secret: str | None, *, now: dateti
     token = (await session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash(secret)))).first()
     if token is None:
         return Authenticated(None, None, 'unknown')
+    user = await session.get(User, token.user_id)
+    if user is None or user.suspended:  # said before 'revoked': suspending revokes, and this is the reason
+        return Authenticated(None, token.id, 'suspended')
     if token.revoked:
         return Authenticated(None, token.id, 'revoked')
-    user = await session.get(User, token.user_id)
-    if user is None or user.suspended:
-        return Authenticated(None, token.id, 'suspended')
     now = now or utcnow()
     last = token.last_used_at
     if last is None or now - _aware(last) >= LAST_USED_EVERY:

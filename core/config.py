@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     SCHEDULER_LEADER_TTL_SECONDS: float = 15.0  # with REDIS_URL: how soon another process takes over the scheduler
 
     STORAGE_SECRET: SecretStr | None = None  # None → generated once, kept in DATA_DIR
+    COOKIE_SECURE: bool = False  # true behind HTTPS: the browser sends the session cookie over HTTPS only
     ADMIN_EMAIL: str | None = None
 
     ANTHROPIC_API_KEY: SecretStr | None = None

@@ -18,6 +18,15 @@ class Forbidden(CofounderError):
     pass
 
 
+class Suspended(Forbidden):
+    """The acting account is suspended: read from its row at the action, not from the copy a page holds."""
+
+    MESSAGE = 'This account is suspended. Contact your administrator.'
+
+    def __init__(self) -> None:
+        super().__init__(self.MESSAGE)
+
+
 class InvalidInput(CofounderError):
     """Bad input from a person; nothing was saved or changed."""
 

@@ -3,16 +3,24 @@
 The session is NiceGUI's `app.storage.user` (server-side files in the data dir, keyed by a signed
 browser cookie), so it survives a restart. Pages call `page_user` and return its response when it
 is not a user: a redirect to the login page, or a refusal for non-admins.
+
+Signing in gives the browser a new storage id (`/login/complete`), so a cookie planted before the login
+does not ride into the signed-in session. A page of a signed-in user listens on `accounts.ended_topic`:
+a suspension sends it to the login page.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
+import time
 import uuid
 from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import app, ui
+from nicegui import Client, app, background_tasks, ui
 
 from core import accounts
 from core.builds.preview import revoke_user_previews
@@ -22,6 +30,9 @@ from core.services import Services
 from ui import palette
 
 PUBLIC_PATHS = ('/login', '/signup')
+PENDING = 'pending_sign_in'  # in the storage of the browser id being replaced: who signs in, and the ticket's hash
+PENDING_SECONDS = 60.0
+CARRIED = ('dark_mode',)  # what the new storage keeps from the old one: preferences, never who is signed in
 
 
 async def current_user(svc: Services) -> User | None:
@@ -40,7 +51,44 @@ async def page_user(svc: Services, path: str) -> User | RedirectResponse:
         async with svc.sessions() as session:
             entry = '/login' if await accounts.has_accounts(session) else '/signup'
         return RedirectResponse(f'{entry}?next={quote(path)}', status_code=303)
+    _end_on_suspension(svc, ui.context.client, user.id)
     return user
+
+
+def _end_on_suspension(svc: Services, client: Client, user_id: uuid.UUID) -> None:
+    """Send this page to the login page when its account is suspended (the notifier carries the news from
+    whichever process suspended it); the task ends with the page."""
+    task = background_tasks.create(_watch(svc, client, user_id), name=f'sessions of {user_id}')
+    client.on_delete(lambda: task.cancel())
+
+
+async def _watch(svc: Services, client: Client, user_id: uuid.UUID) -> None:
+    listener = await svc.notifier.listen(accounts.ended_topic(user_id))
+    try:
+        # read after listening, so a suspension between the page's check and here is not missed; any wake-up
+        # (a Redis reconnect wakes every listener too) is only a reason to read the row again
+        while await _still_active(svc, user_id):
+            await listener.wait()
+            if listener.closed:  # the notifier is shutting down
+                return
+    finally:
+        await listener.close()
+    if _signed_in_as(user_id):  # a tab whose browser has since signed in as someone else is theirs now
+        with client:  # a background task has no page context of its own
+            ui.navigate.to('/login')
+
+
+def _signed_in_as(user_id: uuid.UUID) -> bool:
+    """Whether the page's browser session (its request, copied into this task's context) is still `user_id`'s."""
+    try:
+        return app.storage.user.get('user_id') == str(user_id)
+    except (RuntimeError, AssertionError):  # no storage for that browser any more: nothing of theirs to keep
+        return True
+
+
+async def _still_active(svc: Services, user_id: uuid.UUID) -> bool:
+    async with svc.sessions() as session:
+        return await accounts.active_user(session, user_id) is not None
 
 
 def safe_next(target: str | None) -> str:
@@ -51,8 +99,42 @@ def safe_next(target: str | None) -> str:
 
 
 def sign_in(user: User, target: str | None) -> None:
-    app.storage.user['user_id'] = str(user.id)
-    ui.navigate.to(safe_next(target))
+    """Finish the login on `/login/complete`: a websocket event cannot give the browser a new cookie, an HTTP
+    response can. The ticket travels in the URL to this browser only; another holder of the same (planted) cookie
+    cannot complete the login without it."""
+    ticket = secrets.token_urlsafe(32)
+    app.storage.user[PENDING] = {'user_id': str(user.id), 'ticket': _digest(ticket),
+                                 'until': time.time() + PENDING_SECONDS}  # fmt: skip
+    ui.navigate.to(f'/login/complete?ticket={ticket}&next={quote(safe_next(target))}')
+
+
+def _digest(ticket: str) -> str:
+    return hashlib.sha256(ticket.encode()).hexdigest()
+
+
+async def complete_sign_in(request: Request, ticket: str = '', next: str = '/') -> RedirectResponse:  # noqa: A002
+    """Move the pending login to a new browser id (a new signed cookie in this response) and go on to `next`."""
+    old = app.storage.user
+    user_id = _redeem(old.pop(PENDING, None), ticket)
+    if user_id is None:
+        return RedirectResponse(f'/login?next={quote(safe_next(next))}', status_code=303)
+    carried = {key: old[key] for key in CARRIED if key in old}
+    old.clear()  # whoever else holds the old cookie holds an empty session
+    new_id = str(uuid.uuid4())
+    request.session['id'] = new_id  # NiceGUI keys `app.storage.user` by this id (nicegui/storage.py)
+    await app.storage._create_user_storage(new_id)  # what its middleware does for an id it has not seen
+    app.storage.user.update(carried)
+    app.storage.user['user_id'] = user_id
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+def _redeem(pending: object, ticket: str) -> str | None:
+    """The user id of a pending login whose ticket this is and that has not expired."""
+    if not isinstance(pending, dict) or not pending.get('until', 0) > time.time():
+        return None
+    if not hmac.compare_digest(str(pending.get('ticket', '')), _digest(ticket)):
+        return None
+    return str(pending['user_id'])
 
 
 async def sign_out() -> None:
@@ -78,6 +160,10 @@ def _card(title: str) -> ui.card:
 
 
 def register(svc: Services) -> None:
+    accounts.set_announcer(svc.events.announce)  # core tells this process's pages of a suspension through it
+    app.on_shutdown(lambda: accounts.set_announcer(None))
+    app.add_api_route('/login/complete', complete_sign_in, methods=['GET'], include_in_schema=False)
+
     @ui.page('/login', title='Log in · Cofounder')
     async def login_page(request: Request, next: str = '/') -> None:  # noqa: A002 - the query parameter is called next
         address = request.client.host if request.client else None

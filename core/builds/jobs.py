@@ -7,6 +7,7 @@ import uuid
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.accounts import require_active
 from core.admin_settings import builds_enabled
 from core.builds.states import HOLDS, RUNNING, TERMINAL, BuildState, IllegalTransition, transition
 from core.errors import Conflict, NotFound
@@ -34,6 +35,7 @@ async def get_build(session: AsyncSession, *, user: User, job_id: uuid.UUID | st
         job = None
     if job is None or job.user_id != user.id:
         raise NotFound('That build')
+    await require_active(session, user)  # a suspension since the page opened counts (cancel, answer, restore)
     return job
 
 

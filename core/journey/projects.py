@@ -15,7 +15,8 @@ import uuid
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.accounts import require_active
+from core.errors import Conflict, InvalidInput, NotFound, Suspended
 from core.founder_text import founder_text, measure
 from core.journey import timeline
 from core.models import Project, TimelineEvent, User, utcnow
@@ -24,7 +25,7 @@ IDEA_MIN, IDEA_MAX = 15, 2000
 TOO_SHORT = f'Tell us a bit more: at least {IDEA_MIN} characters'
 TOO_LONG = f"That's a lot — keep the idea under {IDEA_MAX} characters"
 PARKED = 'This project is parked — unpark it to continue'
-SUSPENDED = 'Your account is suspended, so you cannot change projects. Please contact the administrator.'
+SUSPENDED = Suspended.MESSAGE
 
 # The journey in order; a stage only moves forward (re-running a step never moves it back).
 STAGES = ('idea', 'onboarding', 'interview', 'brief', 'gate1', 'plan', 'building', 'mvp_built', 'iterating', 'shipped')
@@ -90,17 +91,21 @@ def derive_title(idea: str, *, max_chars: int = 60) -> str:
 
 
 def require_active_user(user: User) -> None:
+    """The flag of the caller's copy; the account's row is read by `load_project` (`accounts.require_active`)."""
     if user.suspended:
-        raise Forbidden(SUSPENDED)
+        raise Suspended()
 
 
 async def load_project(session: AsyncSession, *, user: User, project_id: uuid.UUID, active: bool = False) -> Project:
-    """The user's project or NotFound; `active` also refuses parked projects and suspended users."""
+    """The user's project or NotFound; a suspended account is refused (its row is read: a page's `user` may be
+    older than the suspension, and every journey action, page or API, comes through here); `active` also refuses
+    parked projects."""
     project = await session.get(Project, project_id)
     if project is None or project.owner_id != user.id:
         raise NotFound('That project')
+    await require_active(session, user)
     if active:
-        require_active_user(user)
+        require_active_user(user)  # and the caller's copy, as before (a caller may have just suspended it)
         if project.parked:
             raise Conflict(PARKED)
     return project
@@ -109,6 +114,7 @@ async def load_project(session: AsyncSession, *, user: User, project_id: uuid.UU
 async def create_project(session: AsyncSession, *, user: User, idea: str) -> Project:
     """Capture an idea as a new project in the onboarding stage."""
     require_active_user(user)
+    await require_active(session, user)
     text = clean_idea(idea)
     project = Project(owner_id=user.id, title=derive_title(text), idea=text, stage='onboarding')
     session.add(project)
