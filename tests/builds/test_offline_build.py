@@ -78,7 +78,7 @@ async def test_kill_switch_refuses_new_builds_with_a_clear_message(services) -> 
 
 
 async def test_cancel_stops_the_agent_and_its_processes(services) -> None:  # type: ignore[no-untyped-def]
-    services.llm.pace_seconds = 1.0  # type: ignore[attr-defined]  # slow enough to cancel mid-build
+    services.llm.pace_seconds = 0.3  # type: ignore[attr-defined]  # slow enough to cancel mid-build
     user, project_id = await founder_flow(services, IDEA, MUST_HAVE)
     await worker.start(services)
     async with services.sessions() as session:
