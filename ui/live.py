@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from contextlib import aclosing
 
-from nicegui import background_tasks, ui
+from nicegui import Client, background_tasks, ui
 
 from core import metrics
 from core.events import BuildEvent
@@ -35,16 +35,18 @@ def follow(svc: Services, job_id: uuid.UUID, *, after_seq: int = 0, apply: Seque
     """
     client = ui.context.client
     task = background_tasks.create(
-        _pump(svc, job_id, after_seq, tuple(apply)), name=f'follow build {job_id}', context=client
+        _pump(svc, client, job_id, after_seq, tuple(apply)), name=f'follow build {job_id}', context=client
     )
     client.on_delete(task.cancel)
     return task
 
 
-async def _pump(svc: Services, job_id: uuid.UUID, after_seq: int, apply: tuple[Apply, ...]) -> None:
+async def _pump(svc: Services, client: Client, job_id: uuid.UUID, after_seq: int, apply: tuple[Apply, ...]) -> None:
     opened = utcnow()  # events made from now on are live pushes, timed on /metrics (replayed ones are not)
     async with aclosing(svc.events.follow(job_id, after_seq)) as events:
         async for event in events:
+            if client.is_deleted:  # the page is gone: a cancel that went astray must not keep us following
+                return
             for handler in apply:
                 _deliver(handler, event)
             if event.at >= opened:

@@ -65,7 +65,8 @@ class InProcessQueue:
         assert self._claim is not None
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.look_every_s)
+                async with asyncio.timeout(self.look_every_s):  # wait_for may drop a stop's cancel (3.11)
+                    await self._wake.wait()
             self._wake.clear()
             while len(self._tasks) < self.concurrency:
                 try:
