@@ -1,9 +1,10 @@
 """Installs of the offline model's stack templates in fresh isolated sandboxes, through the egress proxy.
 
-Prints seconds for `pip install` of the FastAPI template and `npm install` of the Vite + React template:
-a first sandbox, a second fresh sandbox (today each workspace is HOME and keeps its own pip/npm cache, so it
-is as cold as the first: shared read-only caches, issue 30 item 2, are not built yet), and a reinstall in the
-same sandbox (its own cache warm). Run: `.venv/bin/python bench/bench_stacks.py`.
+Prints seconds for `pip install` of the FastAPI template and `npm install` of the Vite + React template, each
+in a fresh sandbox as a build's install step runs it (`warm_packages`, then the command with its environment):
+without the shared caches (PACKAGE_CACHE=false: the registry through the proxy, the baseline), with an empty
+shared cache (the host fills it, then the sandbox installs from it), and in a second sandbox once it is filled.
+Run: `.venv/bin/python bench/bench_stacks.py`.
 """
 
 from __future__ import annotations
@@ -38,27 +39,39 @@ async def timed(sandbox, command: str) -> float:  # type: ignore[no-untyped-def]
     return time.perf_counter() - started
 
 
-async def main() -> None:
-    settings = make_settings(Path(tempfile.mkdtemp()) / 'data')
-    await asyncio.to_thread(upgrade, settings.sync_database_url)
-    services = build_services(settings)
-    await services.start()
+async def install(services, name: str, files: dict[str, str], command: str) -> float:  # type: ignore[no-untyped-def]
+    sandbox = await services.sandboxes.create(key=f'bench-{name[:3]}-{time.monotonic_ns()}')
     try:
-        for name, (files, command, clean) in CASES.items():
-            seconds = []
-            for n in range(2):
-                sandbox = await services.sandboxes.create(key=f'bench-{name[:3]}-{n}')
-                for path, text in files.items():
-                    await sandbox.write_file(path, text)
-                seconds.append(await timed(sandbox, command))
-                if n == 1:
-                    await sandbox.run(clean, timeout=60)
-                    seconds.append(await timed(sandbox, command))
-                await sandbox.destroy()
-            print(f'{name}: first sandbox {seconds[0]:.1f}s, second fresh sandbox {seconds[1]:.1f}s, '
-                  f'reinstall with its own cache {seconds[2]:.1f}s')  # fmt: skip
+        for path, text in files.items():
+            await sandbox.write_file(path, text)
+        started = time.perf_counter()
+        warmed = await sandbox.warm_packages(files)
+        env = ' '.join(f'{key}={value}' for key, value in warmed.env.items())
+        await timed(sandbox, f'{env} {command}')
+        return time.perf_counter() - started
     finally:
-        await services.close()
+        await sandbox.destroy()
+
+
+async def main() -> None:
+    root = Path(tempfile.mkdtemp())
+    figures: dict[str, list[float]] = {name: [] for name in CASES}
+    for cached in (False, True):
+        settings = make_settings(root / f'data-{cached}', PACKAGE_CACHE=cached)
+        await asyncio.to_thread(upgrade, settings.sync_database_url)
+        services = build_services(settings)
+        await services.start()
+        try:
+            for name, (files, command, _) in CASES.items():
+                for _ in range(2 if cached else 1):
+                    figures[name].append(await install(services, name, files, command))
+        finally:
+            await services.close()
+    for name, (plain, cold, warm) in figures.items():
+        print(
+            f'{name}: no shared cache {plain:.1f}s; shared cache empty (host fills it, then installs) '
+            f'{cold:.1f}s; second sandbox, cache filled {warm:.1f}s ({plain / warm:.1f}x faster than no cache)'
+        )
 
 
 if __name__ == '__main__':

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     # downloads work, but sandboxed code reaches everything on 127.0.0.1 (give Postgres/Redis passwords). No effect
     # without bubblewrap.
     SANDBOX_NETWORK: Literal['isolated', 'shared'] = 'isolated'
+    # pip wheels and npm packages downloaded once by the host for every local sandbox (read-only to them)
+    PACKAGE_CACHE: bool = True
     # isolated only: the sandbox reaches the admin's allowlisted hosts (the package registries by default) through
     # the host's egress proxy (core/adapters/egress_proxy.py); off → no way out at all
     SANDBOX_EGRESS_PROXY: bool = True

@@ -93,6 +93,15 @@ class CommandResult:
         return self.exit_code == 0 and not self.timed_out
 
 
+@dataclass(frozen=True)
+class PackagesWarmed:
+    """What a sandbox's package cache did before an install: a line for the build log, and environment for
+    the install command (e.g. no index when every wheel is cached)."""
+
+    note: str = ''
+    env: dict[str, str] = field(default_factory=dict)
+
+
 class SandboxError(Exception):
     """A sandbox operation failed (path outside the workspace, missing file, dead sandbox)."""
 
@@ -137,6 +146,11 @@ class Sandbox(Protocol):
 
     async def archive(self) -> bytes:
         """The workspace as a gzipped tar (project snapshot)."""
+        ...
+
+    async def warm_packages(self, files: dict[str, str]) -> PackagesWarmed:
+        """Prepare shared package caches for installing the manifest in `files` (package.json or
+        requirements.txt by name); a sandbox without caches says nothing."""
         ...
 
     async def restore(self, archive: bytes) -> None: ...

@@ -32,7 +32,7 @@ from e2b.sandbox.commands.command_handle import CommandExitException
 
 from core.adapters.sandbox_e2b_forward import Forwarder
 from core.builds.devserver import CANDIDATE_FILES, detect_start
-from core.ports import CommandResult, OutputCallback, SandboxError
+from core.ports import CommandResult, OutputCallback, PackagesWarmed, SandboxError
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +167,9 @@ class E2BSandbox:
 
     async def delete_file(self, path: str) -> None:
         await self._call(self.sdk.files.remove(_inside(path, file=True)), path)
+
+    async def warm_packages(self, files: dict[str, str]) -> PackagesWarmed:
+        return PackagesWarmed()  # an E2B sandbox installs from the registries itself
 
     async def archive(self) -> bytes:
         excludes = ' '.join(f'--exclude=./{d}' for d in ARCHIVE_SKIP)

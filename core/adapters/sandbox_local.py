@@ -58,9 +58,10 @@ from core.adapters.sandbox_local_limits import (
     detect_cgroups,
     workspace_full_message,
 )
+from core.adapters.sandbox_local_packages import PackageCache
 from core.builds.devserver import CANDIDATE_FILES, detect_start
 from core.config import Settings
-from core.ports import CommandResult, OutputCallback, SandboxError
+from core.ports import CommandResult, OutputCallback, PackagesWarmed, SandboxError
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +140,10 @@ class LocalSandboxProvider:
         self.isolated_network = self.bwrap is not None and settings.SANDBOX_NETWORK == 'isolated'
         self.egress = egress if self.isolated_network else None  # the shared network needs no proxy
         self.egress_dir = settings.data_dir / 'egress'
+        # the shared caches are bound read-only by bubblewrap; without it a sandbox is the host's user anyway
+        self.package_cache = (
+            PackageCache(settings.data_dir / 'package-cache') if (self.bwrap and settings.PACKAGE_CACHE) else None
+        )
         self.root = settings.data_dir / 'workspaces'
         self._live: dict[str, LocalSandbox] = {}
         self._prepared = False
@@ -413,6 +418,18 @@ class LocalSandbox:
     async def delete_file(self, path: str) -> None:
         await asyncio.to_thread(self.fs.delete, path)
 
+    async def warm_packages(self, files: dict[str, str]) -> PackagesWarmed:
+        cache = self.provider.package_cache
+        if cache is None:
+            return PackagesWarmed()
+        owner = (self.uid, self.uid) if self.uid is not None else None
+        warmed = await cache.warm(files, home=self.path, owner=owner)
+        if not warmed.offline:
+            return PackagesWarmed(warmed.note)
+        if 'package.json' in files:
+            return PackagesWarmed(warmed.note, {'npm_config_prefer_offline': 'true'})
+        return PackagesWarmed(warmed.note, {'PIP_NO_INDEX': '1'})  # every wheel is in the cache
+
     async def archive(self) -> bytes:
         return await asyncio.to_thread(self.fs.archive)
 
@@ -506,16 +523,20 @@ class LocalSandbox:
                 _grant_traversal(self.provider.root, self.uid)
             # the script goes in as data (memfd → --ro-bind-data): no host path the sandbox uid must reach
             files = {BRIDGE_INSIDE: _script_fd(_bridge_source())} if with_bridge else {}
-            binds, wrapper = None, None
+            binds, wrapper = {}, None
+            if cache := self.provider.package_cache:  # the shared wheels, read-only (sandbox_local_packages.py)
+                binds.update(cache.sandbox_binds())
+                env = {**cache.sandbox_env(), **(env or {})}
             if egress:  # the relay listens in the command's namespace before the command starts
                 files[EGRESS_INSIDE] = _script_fd(_egress_source())
-                binds = {EGRESS_SOCKET: egress}
+                binds[EGRESS_SOCKET] = egress
                 wrapper = ['/usr/bin/python3', '-I', '-S', EGRESS_INSIDE, EGRESS_SOCKET, str(EGRESS_PORT)]
                 env = {**PROXY_ENV, **(env or {})}
             return bwrap_launch(self.provider.bwrap, command, workspace=self.path, cwd_parts=parts,
                                 limits=self.limits, uid=self.uid, extra_env=env,
                                 isolated_network=self.provider.isolated_network, files=files or None,
-                                cgroup_procs=self.cgroup_procs, ro_binds=binds, wrapper=wrapper)  # fmt: skip
+                                cgroup_procs=self.cgroup_procs, ro_binds=binds or None, wrapper=wrapper,
+                                egress=bool(egress))  # fmt: skip
         return plain_launch(command, workspace=self.path, cwd_parts=parts, limits=self.limits, extra_env=env,
                             cgroup_procs=self.cgroup_procs)  # fmt: skip
 

@@ -120,14 +120,15 @@ def bwrap_launch(
     cgroup_procs: list[str] | None = None,
     ro_binds: dict[str, str] | None = None,
     wrapper: list[str] | None = None,
+    egress: bool = False,
 ) -> Launch:
     """[join cgroups →] setpriv (when root) → prlimit → bwrap → [wrapper] /bin/sh -c command.
 
     `isolated_network` adds --unshare-net. `files` maps a path inside the sandbox to a readable fd
     whose content bwrap copies there read-only (--ro-bind-data), e.g. the dev-server bridge script;
     the fds are passed to the child and the caller closes its copies once the process started.
-    `ro_binds` maps a path inside to a host path bound read-only (the egress proxy's socket); with
-    it, an isolated network has a way out, so package managers keep their usual retries.
+    `ro_binds` maps a path inside to a host path bound read-only (the egress proxy's socket, the shared
+    wheel cache); with `egress`, an isolated network has a way out, so package managers keep their retries.
     """
     argv: list[str] = join_argv(cgroup_procs or [])
     if uid is not None:
@@ -145,7 +146,7 @@ def bwrap_launch(
         argv += ['--ro-bind-data', str(fd), dest]
     for dest, src in (ro_binds or {}).items():
         argv += ['--ro-bind', src, dest]
-    env = {**NO_NETWORK_ENV, **(extra_env or {})} if isolated_network and not ro_binds else extra_env
+    env = {**NO_NETWORK_ENV, **(extra_env or {})} if isolated_network and not egress else extra_env
     for key, value in sandbox_env(env).items():
         argv += ['--setenv', key, value]
     argv += ['--', *(wrapper or []), '/bin/sh', '-c', command]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shlex
 import traceback
 import uuid
 from dataclasses import dataclass, field
@@ -251,6 +252,7 @@ class BuildRun:
         if command is None:
             await self.logs.write('Nothing to install: the app needs no extra packages.\n')
             return None
+        command = await self._with_package_cache(files, command)
         running = self.sandbox.run(command, timeout=600, on_stdout=self._stdout, on_stderr=self._stderr)
         result = await metrics.timed_command('install', running)
         if not result.ok:
@@ -258,6 +260,18 @@ class BuildRun:
             return await self._send_back('command', f"Installing the app's packages failed:\n{tail}",
                                          'Installed the packages the app lists')  # fmt: skip
         return None
+
+    async def _with_package_cache(self, files: set[str], command: str) -> str:
+        """The install command, after the sandbox's shared caches were filled for the app's manifest."""
+        assert self.sandbox is not None
+        name = 'package.json' if 'package.json' in files else 'requirements.txt'
+        manifest = await self._read_optional(name)
+        if manifest is None:
+            return command
+        warmed = await self.sandbox.warm_packages({name: manifest})
+        if warmed.note:
+            await self.logs.write(warmed.note)
+        return ' '.join([*(f'{key}={shlex.quote(value)}' for key, value in warmed.env.items()), command])
 
     async def _checks(self) -> str | Failure:
         """The app's URL once it starts and shows every feature; otherwise the failure, sent back to the agent."""

@@ -935,6 +935,7 @@ class _Facts:
     data_dir: bool
     reads_host: bool  # the app binds $HOST: a host must set it to 0.0.0.0 to reach it
     requirements: bool
+    build: str | None = None  # a build step before the start (a Vite front end: `vite preview` serves dist/)
 
 
 def _install_command(project: _Project) -> str | None:
@@ -947,7 +948,10 @@ def _install_command(project: _Project) -> str | None:
 
 
 def _dockerfile(f: _Facts) -> str:
-    if f.kind == 'node':
+    if f.kind == 'node' and f.build:  # the build needs the dev dependencies (vite itself), then serves its output
+        head = f'FROM node:20-slim\nWORKDIR /app\nCOPY package*.json ./\nRUN {f.install}\nCOPY . .\nRUN {f.build}\n'
+        env = 'ENV HOST=0.0.0.0 PORT=8000\n'
+    elif f.kind == 'node':
         install = 'RUN npm ci --omit=dev' if f.install == 'npm ci' else 'RUN npm install --omit=dev'
         head = f'FROM node:20-slim\nWORKDIR /app\nCOPY package*.json ./\n{install}\nCOPY . .\n'
         env = 'ENV NODE_ENV=production HOST=0.0.0.0 PORT=8000\n'
@@ -978,6 +982,7 @@ def _storage_note(f: _Facts) -> list[str]:
 
 def _paas(f: _Facts) -> DeployPath:
     build = f.install or ('pip install -r requirements.txt' if f.requirements else 'echo "nothing to install"')
+    build = f'{build} && {f.build}' if f.build else build
     return DeployPath(
         key='paas',
         name='A PaaS (Render, Railway or similar)',
@@ -1100,6 +1105,7 @@ def deploy_paths(
         data_dir=bool(re.search(r"""['"]data['"]|['"]\./data""", code)),
         reads_host=reads_host,
         requirements='requirements.txt' in project.names,
+        build='npm run build' if start.kind == 'node' and _scripts(project).get('build', '').strip() else None,
     )
     if start.kind == 'static':
         return [_static_host(facts), _paas(facts), _vps(facts)]

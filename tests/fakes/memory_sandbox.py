@@ -13,7 +13,7 @@ import posixpath
 import re
 import tarfile
 
-from core.ports import CommandResult, OutputCallback, SandboxError
+from core.ports import CommandResult, OutputCallback, PackagesWarmed, SandboxError
 
 
 def normalise(path: str) -> str:
@@ -109,6 +109,9 @@ class MemorySandbox:
 
     async def kill_processes(self) -> None:
         return None
+
+    async def warm_packages(self, files: dict[str, str]) -> PackagesWarmed:
+        return PackagesWarmed()
 
     async def archive(self) -> bytes:
         buf = io.BytesIO()

@@ -50,6 +50,7 @@ ADAPTER_SDKS: dict[str, set[str]] = {
     'sandbox_local_bridge': set(),
     'sandbox_local_exec': set(),
     'sandbox_local_fs': set(),
+    'sandbox_local_packages': set(),
     'sandbox_local_limits': set(),
     'screenshot_playwright': {'playwright'},
     'screenshot_playwright_checks': {'playwright'},

@@ -183,6 +183,20 @@ def test_deploy_paths_are_filled_in_for_the_project() -> None:
     assert any('lost at each deploy' in t for t in paas.tradeoffs + managed.tradeoffs)
 
 
+def test_a_vite_app_is_built_before_it_is_served_on_every_deploy_path() -> None:
+    from core.adapters.llm_offline import app_vite
+
+    files = {'package.json': app_vite.render_package_json('Camp').encode(), 'index.html': b'<div id=root></div>',
+             'src/main.jsx': b'import React from "react"\n', 'README.md': README}  # fmt: skip
+    report = run(files)
+    assert report.start_command == 'npm start'  # `vite preview`: it serves dist/, which only a build makes
+    paas, vps, _ = report.deploy_paths
+    assert any(s.code == 'npm install && npm run build' for s in paas.steps)
+    dockerfile = next(s.code for s in vps.steps if 'FROM node' in s.code)
+    assert 'RUN npm install\n' in dockerfile and 'RUN npm run build' in dockerfile  # vite is a dev dependency
+    assert '--omit=dev' not in dockerfile
+
+
 def test_a_static_site_gets_a_static_host_first() -> None:
     files = {'index.html': b'<!doctype html><title>Hi</title><h1>Hello</h1>', 'README.md': README}
     report = run(files)
