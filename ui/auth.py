@@ -16,11 +16,12 @@ import hmac
 import secrets
 import time
 import uuid
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import Client, app, background_tasks, ui
+from nicegui import Client, app, background_tasks, storage, ui
 
 from core import accounts
 from core.builds.preview import revoke_user_previews
@@ -139,11 +140,23 @@ def _redeem(pending: object, ticket: str) -> str | None:
 
 async def sign_out() -> None:
     """Ends the session and revokes the founder's preview links (issue 29)."""
-    user_id = app.storage.user.get('user_id')
-    app.storage.user.clear()
+    session = _page_storage()
+    user_id = session.get('user_id')
+    session.clear()
     if user_id:
         await revoke_user_previews(app.state.services.sessions, uuid.UUID(user_id))
     ui.navigate.to('/login')
+
+
+def _page_storage() -> Any:
+    """The signed-in storage of this page's browser session. An event handler's request context is the one its
+    element was made under, which need not be this page's (NiceGUI's simulated user builds a page reached by a
+    redirect inside the previous page's context); the client's own request names the session that signed in."""
+    token = storage.request_contextvar.set(ui.context.client.request)
+    try:
+        return app.storage.user
+    finally:
+        storage.request_contextvar.reset(token)
 
 
 def _card(title: str) -> ui.card:

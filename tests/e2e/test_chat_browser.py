@@ -55,7 +55,7 @@ async def test_the_chat_answers_streams_acts_on_confirmation_and_follows_the_fou
         await ask.fill("What's the status?")
         await ask.press('Enter')
         log = page.locator('.chat-log')
-        await expect(log.get_by_text('Your current version is v0.1.', exact=False)).to_be_visible(timeout=15_000)
+        await expect(log.get_by_text('Your current version is v0.1.', exact=False)).to_be_visible(timeout=45_000)
         seen = await page.evaluate('window.answerTexts')
         full = seen[-1]
         assert len(seen) >= 3 and all(full.startswith(t.rstrip('…')) for t in seen[1:])  # written piece by piece
@@ -63,22 +63,22 @@ async def test_the_chat_answers_streams_acts_on_confirmation_and_follows_the_fou
 
         await ask.fill(CHANGE)
         await ask.press('Enter')
-        await expect(log.get_by_text('Ask for this change to', exact=False)).to_be_visible(timeout=15_000)
+        await expect(log.get_by_text('Ask for this change to', exact=False)).to_be_visible(timeout=45_000)
         await log.get_by_role('button', name='Confirm').click()
         await page.wait_for_url(f'**/projects/{project_id}/change')
-        await expect(page.get_by_label('What would you like to change?')).to_have_value(CHANGE, timeout=15_000)
+        await expect(page.get_by_label('What would you like to change?')).to_have_value(CHANGE, timeout=45_000)
 
         # The panel came back open on the new page, with the whole conversation.
         log = page.locator('.chat-log')
-        await expect(log.get_by_text("What's the status?", exact=True)).to_be_visible(timeout=15_000)
+        await expect(log.get_by_text("What's the status?", exact=True)).to_be_visible(timeout=45_000)
         await expect(log.get_by_text('Your change request is open', exact=False)).to_be_visible()
         await page.screenshot(path=str(tmp_path / 'chat-change.png'))
         await page.goto(f'{app.url}/projects/{project_id}')
-        await expect(page.locator('.chat-log').get_by_text(CHANGE, exact=True)).to_be_visible(timeout=15_000)
+        await expect(page.locator('.chat-log').get_by_text(CHANGE, exact=True)).to_be_visible(timeout=45_000)
         await page.locator('.q-page-sticky').get_by_role('button', name='Close the chat').click()
         await expect(page.get_by_placeholder('Ask about your project…')).to_be_hidden()
         await page.goto(f'{app.url}/projects/{project_id}/build')
-        await expect(chat).to_be_visible(timeout=15_000)
+        await expect(chat).to_be_visible(timeout=45_000)
         await expect(page.get_by_placeholder('Ask about your project…')).to_be_hidden()  # closed stays closed
     finally:
         await services.close()

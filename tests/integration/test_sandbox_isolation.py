@@ -70,8 +70,9 @@ async def test_commands_cannot_read_the_database_or_host_secrets(box: LocalSandb
     assert 'founder@example.com' not in result.stdout
     assert 'root:' not in result.stdout
     assert 'No such file' in result.stderr
-    assert sorted(result.stdout.split()) == sorted(['bin', 'dev', 'etc', 'lib', 'lib64', 'proc', 'sbin', 'tmp', 'usr',
-                                                    'workspace'])  # fmt: skip
+    assert sorted(result.stdout.split()) == sorted(
+        ['bin', 'dev', 'etc', 'lib', 'lib64', 'proc', 'sbin', 'tmp', 'usr', 'workspace', 'run']
+    )  # fmt: skip  (run: the read-only wheels)
 
 
 @pytest.mark.usefixtures('bubblewrap')

@@ -19,7 +19,7 @@ from core.adapters.blobs_fs import FileBlobStore
 from core.builds.snapshots import list_snapshots, restore_latest, save_snapshot, snapshot_prefix
 from core.db import SessionFactory, transaction
 from core.models import BlobRecord, Project, Tier, User
-from core.ports import CommandResult, Sandbox, SandboxError
+from core.ports import CommandResult, PackagesWarmed, Sandbox, SandboxError
 
 NO_WAIT = (0.0, 0.0)
 
@@ -57,6 +57,9 @@ class MemorySandbox:
     async def stop_app(self) -> None: ...
 
     async def kill_processes(self) -> None: ...
+
+    async def warm_packages(self, files: dict[str, str]) -> PackagesWarmed:
+        return PackagesWarmed()
 
     async def archive(self) -> bytes:
         buf = io.BytesIO()
