@@ -269,7 +269,11 @@ async def test_a_tool_calls_output_shows_in_its_details_and_the_feed_survives_th
     await expect(page.get_by_text('Ran the tests')).to_be_hidden()
 
     await log.append(StageChanged(job_id=job_id, from_state='CODE', to_state='FAILED', reason='tests failed'))
-    await page.get_by_text('Build history').click()
+    history = page.locator('.q-expansion-item').filter(has_text='Build history')
+    await expect(history).to_be_visible()
+    if 'q-expansion-item--expanded' not in (await history.get_attribute('class') or ''):  # a failed build's is open
+        await page.get_by_text('Build history').click()
+    await expect(history).to_have_class(re.compile('q-expansion-item--expanded'))
     feed = page.locator('.cf-feed-box')
     for text in ('Step 1 done', 'Step 12 done', 'The build stopped: tests failed'):
         await expect(feed.get_by_text(text)).to_have_count(1)
