@@ -12,6 +12,7 @@ import uuid
 from contextlib import aclosing
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
@@ -52,6 +53,8 @@ async def start(svc: Services, user: User, project_id: uuid.UUID) -> BuildJob:
         return await builds.start_build(session, user=user, project_id=project_id, queue=svc.queue, events=svc.events)
 
 
+# SQLite here; the same sleep and wake on Postgres, across two worker processes, is test_scheduler_leader's
+@pytest.mark.parametrize('database_url', ['sqlite'], indirect=True)
 async def test_a_build_sleeps_when_todays_budget_is_spent_and_wakes_on_its_own(services: Services) -> None:
     user, project_id = await paced_founder(services)
     await worker.start(services)

@@ -316,11 +316,11 @@ async def test_no_build_yet_links_back_to_the_project(user: User, db) -> None:  
         await session.commit()
         await session.refresh(project)
     await user.open(f'/projects/{project.id}/build')
-    await user.should_see('No build yet')
+    await user.should_see('No build yet', retries=50)
     user.find(marker='start-build').click()
-    await user.should_see('Choose an execution plan first')
+    await user.should_see('Choose an execution plan first', retries=50)
     user.find(marker='back-to-project').click()
-    await user.should_see('Online booking for dog groomers')
+    await user.should_see('Online booking for dog groomers', retries=50)
 
 
 async def test_another_founder_sees_not_found(user: User, db) -> None:  # type: ignore[no-untyped-def]
