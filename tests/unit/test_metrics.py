@@ -52,7 +52,8 @@ def test_the_text_parses_and_each_reported_fact_moves_its_metric() -> None:
         return after.get(key, 0.0) - before.get(key, 0.0)
 
     assert moved('cofounder_stage_duration_seconds_count', stage='CODE') == 1
-    assert moved('cofounder_stage_duration_seconds_sum', stage='CODE') == 42.0
+    # differences of process-wide sums: other tests in this worker may have observed CODE already
+    assert moved('cofounder_stage_duration_seconds_sum', stage='CODE') == pytest.approx(42.0)
     assert moved('cofounder_build_duration_seconds_sum', state='READY') == pytest.approx(90.0)
     assert moved('cofounder_llm_calls_total', model='offline-1', role='builder') == 1
     assert moved('cofounder_llm_tokens_total', model='offline-1', direction='input') == 100
