@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from core.language import JAPANESE, detect
+from core.stacks import STACK_TEXT, STDLIB
 
 _T: dict[str, dict[str, Any]] = {
     'en': {
@@ -40,7 +41,7 @@ _T: dict[str, dict[str, Any]] = {
         'check': 'Check every page in a browser',
         'device': 'phones and laptops', 'phones': 'phones', 'tablets': 'tablets', 'users': 'its first users',
         'time': 'Minutes: the offline model runs a short script', 'cost': '$0: the offline model is free',
-        'stack': 'Python standard library only (one app.py, data saved in JSON files, nothing to install)',
+        'stack': STACK_TEXT[STDLIB],  # the words core/stacks.py reads back
         'sep': ', ', 'and': ' and ',
     },
     'ja': {
