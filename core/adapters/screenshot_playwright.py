@@ -17,7 +17,7 @@ from typing import Any
 from playwright.async_api import Browser, Page, Playwright, async_playwright
 
 from core.acceptance.spec import AcceptanceCheck, CheckRun
-from core.adapters.screenshot_playwright_checks import run_check
+from core.adapters.screenshot_playwright_checks import LOAD_TIMEOUT_FLOOR_S, run_check
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class PlaywrightScreenshotter:
             browser = await self._ensure_browser()
             return await asyncio.wait_for(
                 run_check(browser, base_url, check, step_timeout_s=step_timeout_s),
-                timeout=step_timeout_s * len(check.steps) + 30,
+                timeout=max(step_timeout_s, LOAD_TIMEOUT_FLOOR_S) * len(check.steps) + 30,
             )
         except Exception as exc:  # noqa: BLE001 - the host's browser failed, not the app
             log.warning('acceptance check %r could not run: %r', check.feature, exc)

@@ -21,6 +21,9 @@ from core.acceptance.fixtures import fixture_files
 from core.acceptance.spec import AcceptanceCheck, CheckRun, Step
 
 SHOT_TIMEOUT_S = 5.0
+# A page load gets at least this long: a short step timeout is for "is it there yet", and a dev server
+# under load can take seconds to answer a first request that is not a missing feature.
+LOAD_TIMEOUT_FLOOR_S = 15.0
 NOWHERE_PROXY = 'http://127.0.0.1:9'  # the discard port: nothing listens, so the connection is refused
 
 
@@ -41,6 +44,7 @@ async def run_check(
         proxy={'server': NOWHERE_PROXY, 'bypass': urlsplit(base_url).netloc},
     )
     context.set_default_timeout(step_timeout_s * 1000)
+    context.set_default_navigation_timeout(max(step_timeout_s, LOAD_TIMEOUT_FLOOR_S) * 1000)
     blocked: list[str] = []
     await context.route('**/*', lambda route: _same_origin_only(route, origin, blocked))
     page = await context.new_page()
