@@ -118,27 +118,28 @@ async def finish_build(page: Page, s: Seeded) -> None:
     await expect(page.get_by_text('is ready').first).to_be_visible(**LONG)
 
 
-async def test_journey_pages_fit_phone_and_desktop_light_and_dark_and_pass_axe(
-    seeded: Seeded, browser: Browser, tmp_path
+# One scheme per test, so the two halves run on different workers (this was the suite's longest test).
+@pytest.mark.parametrize('dark', [False, True], ids=['light', 'dark'])
+async def test_journey_pages_fit_phone_and_desktop_and_pass_axe(
+    seeded: Seeded, browser: Browser, tmp_path, dark: bool
 ) -> None:  # type: ignore[no-untyped-def]
     context = await browser.new_context(viewport=DESKTOP)
     page = await context.new_page()
     await sign_up_again(page, seeded)
     await finish_build(page, seeded)
+    if dark:
+        await page.goto(seeded.app.url)
+        await page.get_by_role('button', name='Toggle dark mode').click()
+        await expect(page.locator('body.body--dark')).to_have_count(1)
     found: dict[str, list[str]] = {}
-    for dark in (False, True):
-        if dark:
-            await page.goto(seeded.app.url)
-            await page.get_by_role('button', name='Toggle dark mode').click()
-            await expect(page.locator('body.body--dark')).to_have_count(1)
-        for name, (path, ready) in journey_pages(seeded).items():
-            for viewport in (PHONE, DESKTOP):
-                await page.set_viewport_size(viewport)
-                problems = await check_page(page, seeded.app.url + path, ready)
-                shot = f'{name.replace(" ", "-")}-{viewport["width"]}-{"dark" if dark else "light"}.png'
-                await page.screenshot(path=str(tmp_path / shot), full_page=True)
-                if problems:
-                    found[shot] = problems
+    for name, (path, ready) in journey_pages(seeded).items():
+        for viewport in (PHONE, DESKTOP):
+            await page.set_viewport_size(viewport)
+            problems = await check_page(page, seeded.app.url + path, ready)
+            shot = f'{name.replace(" ", "-")}-{viewport["width"]}-{"dark" if dark else "light"}.png'
+            await page.screenshot(path=str(tmp_path / shot), full_page=True)
+            if problems:
+                found[shot] = problems
     assert not found, '\n'.join(f'{shot}: {p}' for shot, problems in found.items() for p in problems)
     await context.close()
 
