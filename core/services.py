@@ -6,6 +6,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from functools import cached_property, partial
+from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -64,7 +65,8 @@ class Services:
         """Where the preview proxy sends a preview's requests and the headers it adds (an E2B sandbox's token):
         a gateway's answer for sandboxes behind one, else the stored preview URL as it is."""
         if sandbox_id and isinstance(self.sandboxes, PreviewGateway):
-            return await self.sandboxes.preview_upstream(sandbox_id)
+            edge, headers = await self.sandboxes.preview_upstream(sandbox_id)
+            return edge.rstrip('/') + urlsplit(preview_url).path, headers  # keeps the app's base path
         return preview_url, {}
 
     def build_deps(self) -> BuildDeps:

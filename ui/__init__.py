@@ -8,7 +8,17 @@ from core.services import Services
 def register_pages(svc: Services) -> None:
     from nicegui import app
 
-    from ui import auth, blob_routes, export_routes, http, preview_proxy, quiet_gc, socket_guard, tailwind_quiet
+    from ui import (
+        auth,
+        blob_routes,
+        export_routes,
+        http,
+        preview_proxy,
+        preview_socket,
+        quiet_gc,
+        socket_guard,
+        tailwind_quiet,
+    )
     from ui.pages import (
         account,
         admin,
@@ -28,7 +38,20 @@ def register_pages(svc: Services) -> None:
     quiet_gc.install()
     socket_guard.install()  # websocket events only for the page whose socket sent them
     tailwind_quiet.install()
-    modules = (blob_routes, preview_proxy, auth, dashboard, new_project, project, interview, brief, plan, build, admin)
+    modules = (
+        blob_routes,
+        preview_proxy,
+        preview_socket,
+        auth,
+        dashboard,
+        new_project,
+        project,
+        interview,
+        brief,
+        plan,
+        build,
+        admin,
+    )
     for module in modules:  # /projects/new before /projects/{project_id}
         module.register(svc)
     for module in (export_routes, change, versions):  # IT-2, IT-5: change requests, versions and downloads

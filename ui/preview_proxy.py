@@ -35,6 +35,7 @@ from core.builds.preview import link_valid, mark_preview_viewed, preview_token, 
 from core.models import BuildJob
 from core.ports import SandboxError
 from core.services import Services
+from ui.preview_rebase import Rebase, base_path, upstream_url
 
 SANDBOX_CSP = 'sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads'
 HOP_HEADERS = frozenset({
@@ -44,8 +45,6 @@ HOP_HEADERS = frozenset({
 REQUEST_DROP = HOP_HEADERS | {'cookie', 'authorization', 'accept-encoding', 'x-forwarded-for', 'forwarded'}
 RESPONSE_DROP = HOP_HEADERS | {'set-cookie', 'content-security-policy', 'server', 'x-powered-by', 'via',
                                'x-aspnet-version', 'x-aspnetmvc-version', 'x-runtime'}  # fmt: skip
-ABSOLUTE_REF = re.compile(rb"""((?:href|src|action)\s*=\s*["'])/(?!/)""", re.IGNORECASE)
-CSS_URL = re.compile(rb"""(url\(\s*["']?)/(?!/)""", re.IGNORECASE)
 BAD_PATH = re.compile(r'[\x00-\x1f\x7f\\]|(?:^|/)\.\.?(?:/|$)')
 VIEW_MARK_EVERY_S = 60.0
 logger = logging.getLogger(__name__)
@@ -86,19 +85,21 @@ def register(svc: Services) -> None:
 
     @app.api_route(
         '/preview/{job_id}/{path:path}',
-        methods=['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'],
+        methods=['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
         include_in_schema=False,
     )
     async def preview(job_id: str, path: str, request: Request) -> Response:
         if BAD_PATH.search(path):
             return _plain(400, 'Bad request: this path cannot be passed to the preview.')
-        job = await _job(svc, job_id)
+        job = await preview_job(svc, job_id)
         if job is None:
             return _not_found()
         if path.startswith('t/'):
             token, _, rest = path[2:].partition('/')
             if not await link_valid(svc.sessions, secret, job, token):
                 return _not_found()
+            if _preflight(request):
+                return _preflight_answer(request)
             fresh = refreshed_token(secret, job.id, token, lifetime_s=lifetime_s) if _page_load(request) else None
             if fresh:  # the frame is in use: the next page carries a renewed link (same grant)
                 return _redirect(f'/preview/{job.id}/t/{fresh}/{rest}', request)
@@ -111,7 +112,7 @@ def register(svc: Services) -> None:
         return _redirect(f'/preview/{job.id}/t/{preview_token(secret, job.id, lifetime_s=lifetime_s)}/{path}', request)
 
 
-async def _job(svc: Services, job_id: str) -> BuildJob | None:
+async def preview_job(svc: Services, job_id: str) -> BuildJob | None:
     try:
         key = uuid.UUID(job_id)
     except ValueError:
@@ -132,7 +133,7 @@ async def _forward(
     headers = {k: v for k, v in request.headers.items() if k.lower() not in REQUEST_DROP} | extra
     try:
         content = await _request_body(request, headers, cap)
-        outgoing = client.build_request(request.method, f'{base.rstrip("/")}/{path}', params=request.query_params,
+        outgoing = client.build_request(request.method, upstream_url(base, path), params=request.query_params,
                                         headers=headers, content=content)  # fmt: skip
         upstream = await client.send(outgoing, stream=True)
     except _TooLarge:
@@ -141,7 +142,7 @@ async def _forward(
         return _plain(400, 'Bad request: this path cannot be passed to the preview.')
     except httpx.HTTPError:
         return _paused()
-    return await _response(upstream, prefix, cap)
+    return await _response(upstream, Rebase(prefix, base_path(base)), cap)
 
 
 async def _request_body(request: Request, headers: dict[str, str], cap: int) -> AsyncIterator[bytes] | bytes | None:
@@ -169,19 +170,21 @@ async def _capped(chunks: AsyncIterator[bytes], cap: int) -> AsyncIterator[bytes
         yield chunk
 
 
-async def _response(upstream: httpx.Response, prefix: str, cap: int) -> Response:
-    """The app's answer for the browser: headers filtered, HTML/CSS rewritten, anything else streamed."""
+async def _response(upstream: httpx.Response, rebase: Rebase, cap: int) -> Response:
+    """The app's answer for the browser: headers filtered, links moved under the prefix, anything else streamed."""
     out = {k: v for k, v in upstream.headers.items() if k.lower() not in _dropped(upstream.headers)}
-    if 'location' in out and out['location'].startswith('/') and not out['location'].startswith('//'):
-        out['location'] = prefix + out['location'].lstrip('/')
+    if 'location' in out:
+        out['location'] = rebase.location(out['location'])
     out['Content-Security-Policy'] = SANDBOX_CSP
     out['Cache-Control'] = 'no-store'
+    # The app runs in an opaque origin, so even its own module scripts and fetches are cross-origin requests.
+    out['Access-Control-Allow-Origin'] = '*'
     declared = upstream.headers.get('content-length', '')
     content_type = upstream.headers.get('content-type', '')
     if declared.isdigit() and int(declared) > cap:
         await upstream.aclose()
         return _plain(502, f'The app answered with more than the preview passes ({cap >> 20} MB).')
-    if 'text/html' not in content_type and 'text/css' not in content_type:
+    if not rebase.rewrites(content_type):
         return StreamingResponse(_stream(upstream, cap), status_code=upstream.status_code, headers=out,
                                  background=BackgroundTask(upstream.aclose))  # fmt: skip
     try:
@@ -194,11 +197,7 @@ async def _response(upstream: httpx.Response, prefix: str, cap: int) -> Response
         return _paused()
     finally:
         await upstream.aclose()
-    data = bytes(body)
-    if 'text/html' in content_type:
-        data = ABSOLUTE_REF.sub(lambda m: m.group(1) + prefix.encode(), data)
-    data = CSS_URL.sub(lambda m: m.group(1) + prefix.encode(), data)
-    return Response(data, status_code=upstream.status_code, headers=out)
+    return Response(rebase.body(bytes(body), content_type), status_code=upstream.status_code, headers=out)
 
 
 async def _stream(upstream: httpx.Response, cap: int) -> AsyncIterator[bytes]:
@@ -221,6 +220,22 @@ def _dropped(headers: httpx.Headers) -> set[str]:
     """Hop-by-hop headers, including those the `Connection` header names, and what identifies the server."""
     named = {name.strip().lower() for value in headers.get_list('connection') for name in value.split(',')}
     return RESPONSE_DROP | named
+
+
+def _preflight(request: Request) -> bool:
+    return request.method == 'OPTIONS' and 'access-control-request-method' in request.headers
+
+
+def _preflight_answer(request: Request) -> Response:
+    """CORS preflight for the app's own requests (its origin is opaque), answered here: the app never sees it."""
+    headers = {
+        'Access-Control-Allow-Origin': '*',
+        'Access-Control-Allow-Methods': request.headers['access-control-request-method'],
+        'Access-Control-Max-Age': '600',
+    }
+    if asked := request.headers.get('access-control-request-headers'):
+        headers['Access-Control-Allow-Headers'] = asked
+    return Response(status_code=204, headers=headers)
 
 
 def _page_load(request: Request) -> bool:

@@ -135,6 +135,7 @@ class E2BSandbox:
         self.id: str = sdk.sandbox_id
         self._handles: dict[int, Any] = {}  # pid → command handle, for kill_processes
         self._app: Any = None
+        self._app_base: str | None = None  # the path the app serves from; None until this process knows it
         self._forwarder: Forwarder | None = None
         self._forward_port: int | None = None
         self._app_lock = asyncio.Lock()
@@ -290,14 +291,26 @@ class E2BSandbox:
                     else f'did not answer within {APP_START_DEADLINE_S:g}s'
                 )
                 raise SandboxError(f'the app ({plan.command}) {why}. Last output:\n{output[-4000:]}')
-            return f'http://127.0.0.1:{port}'
+            self._app_base = plan.base_path
+            return _local_url(port, plan.base_path)
 
     async def app_url(self) -> str | None:
         """This process's door to the app while the app answers (also one a previous worker started)."""
         port = self._forward_port
         if port is None or self._forwarder is None or not self._forwarder.serving():
             port = await self._open_forwarder()
-        return f'http://127.0.0.1:{port}' if await _answers(port) else None
+        if not await _answers(port):
+            return None
+        return _local_url(port, await self._base_path())
+
+    async def _base_path(self) -> str:
+        """The app's base path; an app another worker started is asked of its files again."""
+        if self._app_base is None:
+            try:
+                self._app_base = detect_start(await self._start_files()).base_path
+            except SandboxError:
+                return '/'
+        return self._app_base
 
     async def stop_app(self) -> None:
         async with self._app_lock:
@@ -306,7 +319,7 @@ class E2BSandbox:
     async def _stop_app(self) -> None:
         if self._app is not None:
             await self._kill(self._app)
-            self._app = None
+            self._app, self._app_base = None, None
         await self.close_forwarder()
 
     def upstream(self) -> tuple[str, dict[str, str]]:
@@ -443,3 +456,7 @@ def _inside(path: str, *, file: bool = False) -> str:
 def _why(error: BaseException) -> str:
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return text[:300]
+
+
+def _local_url(port: int, base: str) -> str:
+    return f'http://127.0.0.1:{port}' + ('' if base == '/' else base)

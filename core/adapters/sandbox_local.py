@@ -375,6 +375,7 @@ class LocalSandbox:
         self._procs: set[_Proc] = set()
         self._app: _Proc | None = None
         self._app_port: int | None = None  # the port on the host's 127.0.0.1 (the bridge's, when isolated)
+        self._app_base = '/'  # the path the app serves from (a Vite dev server's preview base)
         self._bridge: HostBridge | None = None
         self._app_tail: deque[str] = deque()
         self._app_lock = asyncio.Lock()
@@ -611,8 +612,8 @@ class LocalSandbox:
                 else:
                     why = f'exited with code {proc.returncode}'
                 raise SandboxError(f'the app ({plan.command}) {why}. Last output:\n{"".join(self._app_tail)}')
-            self._app, self._app_port = proc, port
-            return _url(port)
+            self._app, self._app_port, self._app_base = proc, port, plan.base_path
+            return _url(port, plan.base_path)
 
     async def _launch_app(self, command: str, sink: _Collector) -> tuple[_Proc, int]:
         """Start the dev server; returns it and the port on the host's 127.0.0.1 that reaches it."""
@@ -648,7 +649,7 @@ class LocalSandbox:
             return None
         if self.provider.isolated_network and not (self._bridge and self._bridge.serving()):
             return None
-        return _url(self._app_port)
+        return _url(self._app_port, self._app_base)
 
     async def stop_app(self) -> None:
         async with self._app_lock:
@@ -786,8 +787,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _url(port: int) -> str:
-    return f'http://127.0.0.1:{port}'
+def _url(port: int, base: str = '/') -> str:
+    return f'http://127.0.0.1:{port}' + ('' if base == '/' else base)
 
 
 def _check_key(key: str) -> None:

@@ -21,6 +21,10 @@ STATIC_ENTRIES = ('index.html',)
 CANDIDATE_FILES = ('package.json', *PYTHON_ENTRIES)
 
 _PORT_RE = re.compile(r'\bPORT\b')
+# Where a Vite dev server is told its app lives. Vite writes this base into every module URL, its HMR
+# socket's path and import.meta.env.BASE_URL, so the preview proxy serves the app under its own prefix
+# by replacing this one exact string (no parsing of JavaScript), and deploys keep base '/'.
+PREVIEW_BASE = '/__cofounder_preview__/'
 
 
 class StartDetectionError(SandboxError):
@@ -35,6 +39,7 @@ class StartPlan:
     command: str
     install: str | None = None  # run first (e.g. npm install when node_modules is missing)
     reason: str = ''
+    base_path: str = '/'  # the path the app serves from (PREVIEW_BASE for a Vite dev server)
 
 
 def detect_start(files: Mapping[str, str | None]) -> StartPlan:
@@ -82,7 +87,9 @@ def _node_plan(files: Mapping[str, str | None]) -> StartPlan | None:
         if isinstance(body, str) and body.strip():
             deps = bool(package.get('dependencies') or package.get('devDependencies'))
             install = 'npm install --no-audit --no-fund' if deps and 'node_modules' not in files else None
-            return StartPlan('node', _npm_command(script, body), install, reason=f'package.json "{script}" script')
+            command = _npm_command(script, body)
+            base = PREVIEW_BASE if PREVIEW_BASE in command else '/'
+            return StartPlan('node', command, install, reason=f'package.json "{script}" script', base_path=base)
     return None
 
 
@@ -90,7 +97,9 @@ def _npm_command(script: str, body: str) -> str:
     """`npm run <script>`; tools that ignore $PORT get it as flags."""
     run = 'exec npm start' if script == 'start' else f'exec npm run {script}'
     if re.search(r'\bvite\b', body):
-        return f'{run} -- --port "$PORT" --strictPort --host 127.0.0.1'
+        # `vite preview` serves a finished build, whose URLs were fixed at build time
+        base = '' if re.search(r'\bvite\s+preview\b', body) else f' --base {PREVIEW_BASE}'
+        return f'{run} -- --port "$PORT" --strictPort --host 127.0.0.1{base}'
     if re.search(r'\bnext\b', body):
         return f'{run} -- --port "$PORT" --hostname 127.0.0.1'
     return run  # express, CRA and most servers read process.env.PORT

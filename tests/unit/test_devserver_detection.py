@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from core.builds.devserver import StartDetectionError, detect_start
+from core.builds.devserver import PREVIEW_BASE, StartDetectionError, detect_start
 from core.ports import SandboxError
 
 
@@ -31,6 +31,15 @@ def test_vite_and_next_get_the_port_as_flags() -> None:
     assert '--port "$PORT"' in vite.command and '--host 127.0.0.1' in vite.command
     nxt = detect_start({'package.json': pkg({'dev': 'next dev'})})
     assert '--port "$PORT"' in nxt.command and '--hostname 127.0.0.1' in nxt.command
+
+
+def test_a_vite_dev_server_serves_under_the_preview_base_and_a_vite_preview_does_not() -> None:
+    dev = detect_start({'package.json': pkg({'dev': 'vite'})})
+    assert dev.base_path == PREVIEW_BASE and f'--base {PREVIEW_BASE}' in dev.command
+    built = detect_start({'package.json': pkg({'start': 'vite preview'})})
+    assert built.base_path == '/' and '--base' not in built.command
+    other = detect_start({'package.json': pkg({'dev': 'node server.js'})})
+    assert other.base_path == '/'
 
 
 def test_missing_node_modules_means_install_first() -> None:

@@ -55,7 +55,8 @@ ADAPTER_SDKS: dict[str, set[str]] = {
     'screenshot_playwright': {'playwright'},
     'screenshot_playwright_checks': {'playwright'},
 }
-UI_LIBRARIES = {'nicegui', 'fastapi', 'starlette', 'sqlmodel', 'httpx'}  # httpx: the preview proxy forwards
+# httpx and websockets: the preview proxy forwards the app's requests and relays its sockets
+UI_LIBRARIES = {'nicegui', 'fastapi', 'starlette', 'sqlmodel', 'httpx', 'websockets'}
 JOBS_LIBRARIES = {'apscheduler', 'arq', 'sqlmodel', 'sqlalchemy'}  # sqlalchemy: the scheduler's job store
 MAIN_LIBRARIES = {'nicegui'}  # main.py wires core, ui, jobs and migrations together and starts NiceGUI
 

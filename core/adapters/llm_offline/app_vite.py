@@ -3,7 +3,9 @@
 Every feature gets the generic page (a title and details form); entries are kept in the browser's
 localStorage, so no server of its own is needed. index.html carries the home page and navigation as
 plain HTML too, so a fetch of the page (the platform's home-page check) sees every feature's name
-before React takes over. Founder text enters the source only as one JSON literal; React escapes it.
+before React takes over. Links and routing start from Vite's base (`%BASE_URL%`, `import.meta.env.BASE_URL`):
+'/' once deployed, the preview's own path while the founder tries it. Founder text enters the source only
+as one JSON literal; React escapes it.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ import { useState } from 'react'
 
 const DATA = JSON.parse(%(data)s)
 const { app: APP, text: TEXT, pages: PAGES } = DATA
+// Where the app lives: '/' once deployed, the preview's own path while the founder tries it.
+const BASE = import.meta.env.BASE_URL
 
 function load(slug) {
   try { return JSON.parse(localStorage.getItem('entries:' + slug) || '[]') } catch { return [] }
@@ -53,8 +57,8 @@ function Layout({ children }) {
   return (
     <>
       <header className="top">
-        <a className="brand" href="/">{APP.title}</a>
-        <nav>{PAGES.map((p) => <a key={p.slug} href={'/' + p.slug}>{p.name}</a>)}</nav>
+        <a className="brand" href={BASE}>{APP.title}</a>
+        <nav>{PAGES.map((p) => <a key={p.slug} href={BASE + p.slug}>{p.name}</a>)}</nav>
       </header>
       <main>{children}</main>
     </>
@@ -68,7 +72,7 @@ function Home() {
       <section>
         <h2>{TEXT.what_you_can_do}</h2>
         <ul className="cards">
-          {PAGES.map((p) => <li key={p.slug}><a href={'/' + p.slug}><strong>{p.name}</strong></a><p>{p.description}</p></li>)}
+          {PAGES.map((p) => <li key={p.slug}><a href={BASE + p.slug}><strong>{p.name}</strong></a><p>{p.description}</p></li>)}
         </ul>
       </section>
     </Layout>
@@ -108,7 +112,8 @@ function FeaturePage({ page }) {
 }
 
 export default function App() {
-  const slug = window.location.pathname.replace(/^\\/+|\\/+$/g, '')
+  const path = window.location.pathname
+  const slug = (path.startsWith(BASE) ? path.slice(BASE.length) : path).replace(/^\\/+|\\/+$/g, '')
   const page = PAGES.find((p) => p.slug === slug)
   if (slug && !page) return <Layout><h1>Not found</h1></Layout>
   return page ? <FeaturePage page={page} /> : <Home />
@@ -123,7 +128,7 @@ _INDEX = """<!doctype html>
     <title>%(title)s</title>
   </head>
   <body>
-    <div id="root"><header class="top"><a class="brand" href="/">%(title)s</a><nav>%(nav)s</nav></header></div>
+    <div id="root"><header class="top"><a class="brand" href="%%BASE_URL%%">%(title)s</a><nav>%(nav)s</nav></header></div>
     <script type="module" src="/src/main.jsx"></script>
   </body>
 </html>
@@ -149,7 +154,7 @@ def render_vite_app(*, title: str, tagline: str, pages: list[Page], lang: str = 
 
 def render_index(*, title: str, pages: list[Page], lang: str = 'en') -> str:
     """index.html: the React mount point, with the navigation as plain HTML until React renders."""
-    nav = ''.join(f'<a href="/{html.escape(p.slug)}">{html.escape(p.name)}</a>' for p in pages)
+    nav = ''.join(f'<a href="%BASE_URL%{html.escape(p.slug)}">{html.escape(p.name)}</a>' for p in pages)
     return _INDEX % {'lang': html.escape(lang), 'title': html.escape(title), 'nav': nav}
 
 
