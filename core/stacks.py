@@ -15,6 +15,16 @@ STACK_TEXT = {
     VITE_REACT: 'Vite + React (a React front end built with Vite, data kept in the browser; packages from npm)',
 }
 
+# What the workspace can build and preview; a real model's plans name one of these (the offline model's
+# plans use STACK_TEXT), and the agent's prompt names them too.
+SANDBOX_STACKS = (
+    'Python standard library',
+    'FastAPI + SQLite',
+    'Flask + SQLite',
+    'Vite + React (with a small FastAPI or Flask API where the features need one)',
+    'NiceGUI',
+)
+
 
 def stack_of(text: object) -> str:
     """The stack a plan's stack text names ('' or anything unknown: the standard library)."""

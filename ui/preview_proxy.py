@@ -36,13 +36,15 @@ from core.models import BuildJob
 from core.ports import SandboxError
 from core.services import Services
 from ui.preview_rebase import Rebase, base_path, upstream_url
+from ui.preview_shim import with_storage_shim
 
 SANDBOX_CSP = 'sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads'
 HOP_HEADERS = frozenset({
     'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'transfer-encoding',
     'te', 'trailer', 'upgrade', 'content-length', 'content-encoding', 'host',
 })  # fmt: skip
-REQUEST_DROP = HOP_HEADERS | {'cookie', 'authorization', 'accept-encoding', 'x-forwarded-for', 'forwarded'}
+REQUEST_DROP = HOP_HEADERS | {'cookie', 'authorization', 'accept-encoding', 'x-forwarded-for', 'forwarded',
+                               'x-forwarded-prefix'}  # fmt: skip
 RESPONSE_DROP = HOP_HEADERS | {'set-cookie', 'content-security-policy', 'server', 'x-powered-by', 'via',
                                'x-aspnet-version', 'x-aspnetmvc-version', 'x-runtime'}  # fmt: skip
 BAD_PATH = re.compile(r'[\x00-\x1f\x7f\\]|(?:^|/)\.\.?(?:/|$)')
@@ -131,6 +133,7 @@ async def _forward(
     except SandboxError:
         return _paused()
     headers = {k: v for k, v in request.headers.items() if k.lower() not in REQUEST_DROP} | extra
+    headers['X-Forwarded-Prefix'] = prefix.rstrip('/')  # apps that honour it (NiceGUI) write their links under it
     try:
         content = await _request_body(request, headers, cap)
         outgoing = client.build_request(request.method, upstream_url(base, path), params=request.query_params,
@@ -197,7 +200,10 @@ async def _response(upstream: httpx.Response, rebase: Rebase, cap: int) -> Respo
         return _paused()
     finally:
         await upstream.aclose()
-    return Response(rebase.body(bytes(body), content_type), status_code=upstream.status_code, headers=out)
+    data = rebase.body(bytes(body), content_type)
+    if 'text/html' in content_type.lower():
+        data = with_storage_shim(data)
+    return Response(data, status_code=upstream.status_code, headers=out)
 
 
 async def _stream(upstream: httpx.Response, cap: int) -> AsyncIterator[bytes]:

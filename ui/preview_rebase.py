@@ -1,6 +1,8 @@
 """How a preview's URLs move under the founder's capability prefix (`/preview/{job}/t/{token}/`).
 
-Most generated apps serve from `/`: the absolute links of their HTML and CSS are rewritten to the prefix.
+Most generated apps serve from `/`: the absolute links of their HTML and CSS are rewritten to the prefix,
+except those the app already wrote under it (NiceGUI and others honour the `X-Forwarded-Prefix` header the
+proxy sends).
 A Vite dev server serves from `PREVIEW_BASE` (core/builds/devserver.py) and writes that base into every
 module URL, its hot-reload socket's path and `import.meta.env.BASE_URL`; replacing that one exact string in
 its HTML, CSS and JavaScript (and in the socket's messages) moves the whole app, with no parsing of code.
@@ -45,9 +47,14 @@ class Rebase:
         if self.based:
             return data.replace(self.base.encode(), self.prefix.encode())
         prefix = self.prefix.encode()
+        rest = prefix[1:]
+
+        def moved(match: re.Match[bytes]) -> bytes:  # a link the app already wrote under the prefix stays
+            return match.group(0) if data.startswith(rest, match.end()) else match.group(1) + prefix
+
         if 'text/html' in content_type.lower():
-            data = ABSOLUTE_REF.sub(lambda m: m.group(1) + prefix, data)
-        return CSS_URL.sub(lambda m: m.group(1) + prefix, data)
+            data = ABSOLUTE_REF.sub(moved, data)
+        return CSS_URL.sub(moved, data)
 
     def location(self, target: str) -> str:
         """A redirect's target: a path of the app becomes the same path under the prefix."""

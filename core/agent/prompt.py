@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from core.stacks import SANDBOX_STACKS
+
 SPEC_START = '⟦BUILD SPEC⟧'
 SPEC_END = '⟦END BUILD SPEC⟧'
 
@@ -41,20 +43,26 @@ core feature, a home page with the value proposition, a shared navigation, simpl
 the build is ready the platform starts the app and checks that its home page answers and shows each name.
 - Complete every phase you planned before you end your turn; a step that keeps failing is counted, and after \
 three failures of the same kind the founder is asked to decide.
-- Build with the stack the chosen plan names (its "Stack" line below): for example FastAPI or Flask with \
-SQLite, Vite + React, NiceGUI, or the Python standard library. With no plan or no stack, write a Python \
-standard-library server with no third-party packages and keep data in JSON files under data/.
+- Build with the stack the chosen plan names (its "Stack" line below), one of: {stacks}. With no plan or \
+no stack, write a Python standard-library server with no third-party packages and keep data in JSON files \
+under data/.
 - Packages: the workspace reaches only the package registries (npm and PyPI) through a proxy; pin exact \
 versions (requirements.txt with ==, package.json without ^ or ~) and install them yourself with bash \
 ("python3 -m pip install --user --break-system-packages -r requirements.txt", "npm install") before you try \
 the app; the platform installs them again before its checks.
 - The platform starts the app by detection, in this order: (1) package.json with a "dev" (or "start") script \
-(a Vite dev server gets --port and --host flags; other servers must read PORT); (2) app.py, main.py or \
+(a Vite dev server gets --port, --host and --base flags: build every link and route from \
+import.meta.env.BASE_URL, never from "/"; other servers must read PORT); (2) app.py, main.py or \
 server.py that listens on 127.0.0.1 at the port in the PORT environment variable (default 8000), for example \
-by calling uvicorn.run(app, host="127.0.0.1", port=int(os.environ["PORT"])) under `if __name__ == "__main__"`; \
+by calling uvicorn.run(app, host="127.0.0.1", port=int(os.environ["PORT"])) under `if __name__ == "__main__"` \
+(NiceGUI: ui.run(host="127.0.0.1", port=int(os.environ["PORT"]), reload=False, show=False)); \
 (3) a static index.html. For deployment, a Procfile "web:" line names the production start command.
+- The founder's preview runs the app in a sandboxed frame: the browser refuses cookies and localStorage \
+there, so keep data on the server (or fall back to memory when storage throws).
 - Escape everything you show in HTML. Keep secrets out of the code: read them from environment variables and \
-list their names in .env.example with empty values. Include a README.md."""
+list their names in .env.example with empty values. Include a README.md.""".replace(
+    '{stacks}', '; '.join(SANDBOX_STACKS)
+)
 
 
 def build_system_prompt(

@@ -22,6 +22,7 @@ from core.journey.projects import advance_stage, load_project, stage_index
 from core.models import PlanOption, Project, User, utcnow
 from core.ports import LLM
 from core.row_locks import lock_for_update
+from core.stacks import SANDBOX_STACKS
 
 ORDER = {'fast': 0, 'balanced': 1, 'robust': 2}
 # What each plan builds: 'must' leaves out the scope's should-haves, 'all' builds every feature of the brief;
@@ -85,6 +86,7 @@ async def produce_plans(session: AsyncSession, project: Project, llm: LLM) -> li
             'offline': builder.offline,
             'model': builder.model,
             'stack': estimates.OFFLINE_STACK[lang] if builder.offline else '',
+            'stacks': [] if builder.offline else list(SANDBOX_STACKS),
             'plans': {
                 key: {k: f[k] for k in ('features', 'left_out', 'accounts', 'time', 'cost')} for key, f in facts.items()
             },

@@ -324,7 +324,8 @@ _EXTRA = {  # said only when the payload holds the key
     },
     'propose_plans': {
         'build': ' Each plan must say only what the build will really do: use the features, accounts, stack, time '
-        "and cost given for it under 'build'."
+        "and cost given for it under 'build'; when build.stack is empty, its stack is one of build.stacks (what "
+        'the workspace can build and preview), chosen for the plan.'
     },
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import urllib.request
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from core.builds import jobs as builds
 from core.models import BuildJob
 from core.services import build_services
+from core.stacks import SANDBOX_STACKS
 from jobs import worker
 from jobs.demo import founder_flow
 from migrations import upgrade
@@ -131,6 +133,10 @@ async def test_claude_builds_a_static_site_to_ready(claude) -> None:  # type: ig
     assert 'Who books today?' in build_request.body['system'] or 'Dog groomers' in build_request.body['system']
     assert {t['name'] for t in build_request.body['tools']} >= {'write_file', 'bash', 'narrate', 'phase'}
     assert job.input_tokens > 0 and job.cost_microdollars > 0  # priced from the table, not free like offline
+    # The plans were asked to name a stack the workspace can build; the agent is told the same list
+    plans_request = next(r for r in api.message_requests if 'propose_plans' in json.dumps(r.body.get('tools', [])))
+    assert all(stack in json.dumps(plans_request.body['messages']) for stack in SANDBOX_STACKS)
+    assert 'NiceGUI' in build_request.body['system'] and 'import.meta.env.BASE_URL' in build_request.body['system']
 
 
 async def test_refused_key_fails_the_build_with_a_plain_reason_and_no_secret(claude) -> None:  # type: ignore[no-untyped-def]

@@ -2,9 +2,10 @@
 
 The app runs as `python main.py`; the build is the offline model's Vite + React app, its packages installed
 through the sandbox's egress proxy (this needs the npm registry). In Chromium, the preview's modules load
-under the preview's own path, React renders and routes there, and an edit in the workspace reaches the
-open preview over Vite's hot-reload socket: a style change is applied in place (the page is not reloaded),
-a change to a component reloads the page at the same route. The test never reloads the page itself.
+under the preview's own path, React renders and routes there, and a save works (the preview's opaque origin
+has no localStorage: the proxy's stand-in holds it). An edit in the workspace reaches the open preview over
+Vite's hot-reload socket: a style change is applied in place (the page is not reloaded), a change to a
+component reloads the page at the same route. The test never reloads the page itself.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ IDEA = 'A booking tool for independent dog groomers so clients can pick a slot.'
 MUST_HAVE = 'online booking, client notes'
 BUILD = {'timeout': 240_000}  # a whole build, with npm install, on a busy machine
 HOT = {'timeout': 30_000}
+FIRST_LOAD = {'timeout': 90_000}  # Vite bundles the dependencies on the first request, then reloads the page
 HOT_COLOR = 'rgb(1, 2, 3)'
 
 
@@ -60,13 +62,19 @@ async def test_an_edit_in_the_workspace_reaches_the_open_vite_preview(browser: B
 
         frame = page.frame_locator('iframe[title="Preview of your app"]')
         # React drew the home page (index.html alone has only the navigation)
-        await expect(frame.get_by_role('heading', name=app_text('en')['what_you_can_do'])).to_be_visible(**HOT)
+        await expect(frame.get_by_role('heading', name=app_text('en')['what_you_can_do'])).to_be_visible(**FIRST_LOAD)
         first = frame.locator('nav a').first
         feature = (await first.inner_text()).strip()
         await first.click()  # a route of the app, under the preview's own path
         heading = frame.get_by_role('heading', level=1)
         await expect(heading).to_have_text(feature, **HOT)
         assert re.search(r'/preview/[^/]+/t/[^/]+/', preview_frame(page).url)
+        # A save works in the preview's opaque origin, where the browser refuses localStorage
+        text = app_text('en')
+        await frame.get_by_label(text['title'], exact=True).fill('Tuesday 10:00 with Rex')
+        await frame.get_by_role('button', name=text['save']).click()
+        await expect(frame.get_by_role('heading', name=text['saved_count'] % 1)).to_be_visible(**HOT)
+        await expect(frame.get_by_text('Tuesday 10:00 with Rex')).to_be_visible()
 
         sandbox = await services.sandboxes.connect(await _sandbox_of(services, project_id))
         assert sandbox is not None
