@@ -20,7 +20,7 @@ from core.services import build_services
 from migrations import upgrade
 from tests.builds.conftest import make_settings
 from tests.builds.test_resume_after_crash import wait_for
-from tests.builds.test_sleep_wake import paced_founder, start
+from tests.builds.test_sleep_wake import TWO_DAYS_TOKENS, paced_founder, start
 from tests.services import drop_postgres_database, fresh_postgres_database, require_chromium, require_redis
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +57,8 @@ async def test_one_scheduler_leads_and_another_takes_over_when_it_dies(tmp_path:
     try:
         assert f':{a.pid}:' in await wait_for(holder, timeout=30)  # the first process leads
         b = start_worker(env, logs['b'])
-        user, project_id = await paced_founder(web, day_seconds=6)  # the kill lands well before the wake
+        # the kill lands well before the wake; one sleep is enough to see who wakes it
+        user, project_id = await paced_founder(web, day_seconds=6, daily_tokens=TWO_DAYS_TOKENS)
         job = await start(web, user, project_id)
 
         async def sleeping() -> BuildJob | None:

@@ -28,13 +28,16 @@ from tests.builds.test_resume_after_crash import start_worker, wait_for
 from tests.services import require_chromium
 
 DAILY_TOKENS = 60_000  # an offline build reports ~180k tokens: it needs three pacing days
+TWO_DAYS_TOKENS = 120_000  # one sleep and one wake: enough where the test is about who wakes it
 DAY_SECONDS = 3
 
 
-async def paced_founder(svc: Services, day_seconds: int = DAY_SECONDS) -> tuple[User, uuid.UUID]:
-    """A founder whose pacing day lasts `day_seconds`, starting now, with DAILY_TOKENS a day."""
+async def paced_founder(
+    svc: Services, day_seconds: int = DAY_SECONDS, daily_tokens: int = DAILY_TOKENS
+) -> tuple[User, uuid.UUID]:
+    """A founder whose pacing day lasts `day_seconds`, starting now, with `daily_tokens` a day."""
     async with svc.sessions() as session:
-        tier = Tier(name='paced', label='Paced', token_allowance=DAILY_TOKENS * 30, daily_token_cap=DAILY_TOKENS,
+        tier = Tier(name='paced', label='Paced', token_allowance=daily_tokens * 30, daily_token_cap=daily_tokens,
                     day_seconds=day_seconds)  # fmt: skip
         session.add(tier)
         await session.commit()
@@ -102,7 +105,7 @@ async def test_a_wake_due_while_the_app_was_down_runs_once_at_the_next_start(tmp
     await asyncio.to_thread(upgrade, settings.sync_database_url)
     svc = build_services(settings)
     await svc.start()
-    user, project_id = await paced_founder(svc)
+    user, project_id = await paced_founder(svc, daily_tokens=TWO_DAYS_TOKENS)
     job = await start(svc, user, project_id)
     first = start_worker(settings.data_dir, pace=0)
 

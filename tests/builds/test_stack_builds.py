@@ -31,6 +31,8 @@ def fetch(url: str) -> str:
         return response.read().decode()
 
 
+# The stack is the sandbox's business, not the database's: SQLite only (builds on Postgres: test_offline_build)
+@pytest.mark.parametrize('database_url', ['sqlite'], indirect=True)
 @pytest.mark.parametrize(
     ('stack', 'packages'), [(FASTAPI, {'fastapi', 'uvicorn'}), (VITE_REACT, {'react', 'react-dom', 'vite'})]
 )
