@@ -64,19 +64,25 @@ def _end_on_suspension(svc: Services, client: Client, user_id: uuid.UUID) -> Non
 
 
 async def _watch(svc: Services, client: Client, user_id: uuid.UUID) -> None:
+    if await until_ended(svc, user_id) and _signed_in_as(user_id):  # a tab signed in as someone else is theirs
+        with client:  # a background task has no page context of its own
+            ui.navigate.to('/login')
+
+
+async def until_ended(svc: Services, user_id: uuid.UUID) -> bool:
+    """Returns True once the account's sessions have ended (suspension, heard over the notifier from any
+    process), or False when the notifier shuts down first. Pages and API event streams end on it."""
     listener = await svc.notifier.listen(accounts.ended_topic(user_id))
     try:
-        # read after listening, so a suspension between the page's check and here is not missed; any wake-up
+        # read after listening, so a suspension between the caller's check and here is not missed; any wake-up
         # (a Redis reconnect wakes every listener too) is only a reason to read the row again
         while await _still_active(svc, user_id):
             await listener.wait()
             if listener.closed:  # the notifier is shutting down
-                return
+                return False
+        return True
     finally:
         await listener.close()
-    if _signed_in_as(user_id):  # a tab whose browser has since signed in as someone else is theirs now
-        with client:  # a background task has no page context of its own
-            ui.navigate.to('/login')
 
 
 def _signed_in_as(user_id: uuid.UUID) -> bool:

@@ -11,6 +11,7 @@ import json
 import re
 import uuid
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ from core.services import Services, build_services
 from jobs.demo import founder_flow
 from migrations import upgrade
 from ui.api import add_openapi, api_router
+from ui.api.events import SESSIONS_ENDED, event_stream
+from ui.auth import until_ended
 
 IDEA = 'A booking tool for dog groomers so owners can book a grooming slot online'
 PASSWORD = 'correct horse battery'
@@ -268,3 +271,28 @@ async def test_the_schema_lists_the_api_routes_only(client: httpx.AsyncClient) -
     assert schema['paths'] and all(path.startswith('/api/v1/') for path in schema['paths'])
     assert '/api/v1/builds/{build_id}/events' in schema['paths']
     assert schema['components']['securitySchemes']['HTTPBearer']['scheme'] == 'bearer'
+
+
+async def test_an_open_stream_ends_when_its_founder_is_suspended_and_cannot_reconnect(
+    svc: Services, client: httpx.AsyncClient
+) -> None:
+    accounts.set_announcer(svc.events.announce)  # what the serving process registers (ui/auth.py)
+    try:
+        ada, project_id = await founder_flow(svc, IDEA)
+        secret = await token_for(svc, ada)
+        build = (await client.post(f'/api/v1/projects/{project_id}/builds', headers=auth(secret))).json()
+        job_id = uuid.UUID(build['id'])
+        stream = event_stream(svc.events, job_id, 0, 0.01, ended=partial(until_ended, svc, ada.id))
+        chunks = [await anext(stream)]
+        while chunks[-1] != b': heartbeat\n\n':  # the queued build's events, then quiet: the stream is open
+            chunks.append(await asyncio.wait_for(anext(stream), 10))
+        async with svc.sessions() as session:
+            admin = await accounts.create_admin(session, email='root@example.com', password=PASSWORD)
+            await accounts.update_user(session, actor=admin, user_id=ada.id, suspended=True)
+        async with asyncio.timeout(10):
+            rest = [chunk async for chunk in stream if chunk != b': heartbeat\n\n']
+        assert rest == [SESSIONS_ENDED]  # ended at once, without a build.done
+        again = await client.get(f'/api/v1/builds/{job_id}/events', headers=auth(secret))
+        assert again.status_code in (401, 403)  # its token was revoked with the suspension
+    finally:
+        accounts.set_announcer(None)

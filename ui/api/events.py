@@ -12,8 +12,9 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
@@ -29,9 +30,11 @@ from core.models import utcnow
 from core.observability import bind_log_context
 from ui.api.auth import ApiContext, api_user
 from ui.api.routes import ERRORS, _documented_bearer, domain_errors
+from ui.auth import until_ended
 
 EVENT_STREAM = 'text/event-stream'
 RETRY_MS = 2000  # how soon a disconnected client should come back
+SESSIONS_ENDED = b": this account's sessions have ended\n\n"
 
 
 def sse_event(event: BuildEvent) -> bytes:
@@ -43,18 +46,32 @@ def sse_event(event: BuildEvent) -> bytes:
     return f'id: {event.seq}\nevent: {event.type}\ndata: {data}\n\n'.encode()
 
 
-async def event_stream(log: EventLog, job_id: uuid.UUID, after: int, heartbeat_s: float) -> AsyncIterator[bytes]:
-    """The SSE body: every event after `after` until `build.done`, a comment when `heartbeat_s` pass quietly."""
+async def event_stream(
+    log: EventLog,
+    job_id: uuid.UUID,
+    after: int,
+    heartbeat_s: float,
+    ended: Callable[[], Awaitable[bool]] | None = None,
+) -> AsyncIterator[bytes]:
+    """The SSE body: every event after `after` until `build.done`, a comment when `heartbeat_s` pass quietly.
+    `ended` returns True when the caller's account is suspended: the stream then ends at once (a reconnect is
+    refused, its tokens being revoked)."""
     opened = utcnow()
     yield f'retry: {RETRY_MS}\n\n'.encode()
+    ending = asyncio.ensure_future(ended()) if ended else None
     async with aclosing(log.follow(job_id, after, until_done=True)) as events:
         upcoming: asyncio.Task[BuildEvent] | None = None
         try:
             while True:
                 upcoming = upcoming or asyncio.ensure_future(anext(events))
-                done, _ = await asyncio.wait({upcoming}, timeout=heartbeat_s)
-                if not done:
-                    yield b': heartbeat\n\n'
+                watched = {upcoming} if ending is None or ending.done() else {upcoming, ending}
+                done, _ = await asyncio.wait(watched, timeout=heartbeat_s, return_when=asyncio.FIRST_COMPLETED)
+                if ending in done and _suspended(ending):
+                    yield SESSIONS_ENDED
+                    return
+                if upcoming not in done:
+                    if not done:
+                        yield b': heartbeat\n\n'
                     continue
                 try:
                     event = upcoming.result()
@@ -65,10 +82,19 @@ async def event_stream(log: EventLog, job_id: uuid.UUID, after: int, heartbeat_s
                 if event.at >= opened:
                     metrics.observe_push('sse', event.at, utcnow())
         finally:
+            if ending is not None and not ending.done():
+                ending.cancel()
             if upcoming is not None and not upcoming.done():  # the follower must be idle before it is closed
                 upcoming.cancel()
                 with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
                     await upcoming
+
+
+def _suspended(ending: asyncio.Future[bool]) -> bool:
+    """Whether the account watch ended because the account did (not because it failed or the notifier closed)."""
+    if ending.cancelled() or ending.exception() is not None:
+        return False
+    return ending.result()
 
 
 def resume_point(last_event_id: str | None, after: int | None) -> int:
@@ -116,5 +142,5 @@ def add_event_routes(router: APIRouter, ctx: ApiContext) -> None:
             return StreamingResponse(
                 iter([f'retry: {RETRY_MS}\n\n'.encode()]), media_type=EVENT_STREAM, headers=headers
             )
-        body = event_stream(svc.events, job.id, start, ctx.heartbeat_s)
+        body = event_stream(svc.events, job.id, start, ctx.heartbeat_s, ended=partial(until_ended, svc, user.id))
         return StreamingResponse(body, media_type=EVENT_STREAM, headers=headers)
