@@ -1,9 +1,11 @@
-"""The full garbage collection is done once, just after pages stop opening or closing (ui/quiet_gc.py)."""
+"""The full garbage collection is done once, just after pages stop opening or closing, and what survives it is
+left out of Python's own full passes until pages open or close again (ui/quiet_gc.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,6 +30,7 @@ def full_passes() -> Iterator[list[int]]:
         yield passes
     finally:
         gc.callbacks.remove(note)
+        gc.unfreeze()  # the rest of this worker's tests collect as usual
         if was_enabled:
             gc.enable()
 
@@ -50,3 +53,30 @@ async def test_pages_opening_again_later_get_another_pass(full_passes: list[int]
     collector.soon()
     await asyncio.sleep(0.2)
     assert full_passes == [2, 2]
+
+
+async def turns(n: int = 3) -> None:
+    for _ in range(n):  # a timer of 0 s runs on the next turn of the loop
+        await asyncio.sleep(0)
+
+
+async def test_what_survives_a_pass_is_left_out_of_later_ones_until_pages_open_or_close_again(
+    full_passes: list[int],
+) -> None:
+    collector = QuietCollector(after=0)
+
+    class Page:  # an open page's element tree: parents and children point at each other
+        me: object
+
+    page = Page()
+    page.me = page
+    closed = weakref.ref(page)
+    collector.soon()
+    await turns()
+    assert gc.get_freeze_count() > 0  # the pass ran and set the survivors aside
+    del page  # the page closes: its tree is now garbage, in the set-aside part
+    gc.collect()  # a full pass of Python's own, as mid-stream: it does not scan the set-aside objects
+    assert closed() is not None
+    collector.soon()  # the close is a reason for the quiet pass, which looks at everything again
+    await turns()
+    assert closed() is None
