@@ -70,13 +70,16 @@ _ARTICLE = re.compile(r"^(?:(?:a|an|the|my|our|un|une|le|la|les|mon|ma|notre)\s+
 # Tag-like markup is not words: a title never reads "<script>alert" (the idea itself is kept verbatim).
 _MARKUP = re.compile(r'<(script|style)\b[^>]*>.*?</\1\s*>|<[^>]*>', re.I | re.S)
 _WIDE_TITLE = 30  # characters of a title in a script without spaces (Japanese, Chinese)
+_DANGLING = frozenset('a an the of for to and or with from in on at by de du des et à avec pour'.split())
 
 
 def derive_title(idea: str, *, max_chars: int = 60) -> str:
     """A short deterministic title from the idea's words: its first clause, without markup or a leading article."""
     text = ' '.join(_MARKUP.sub(' ', idea).split()) or idea.strip()
     clause = _CLAUSE_END.split(text, maxsplit=1)[0].strip() or text
-    clause = _CONNECTOR.split(clause, maxsplit=1)[0].strip() or clause
+    head = _CONNECTOR.split(clause, maxsplit=1)[0].strip()
+    if len(_ARTICLE.sub('', head).split()) >= 2:  # a bare noun ("Marketplace") says too little on its own
+        clause = head
     words = [w for w in _ARTICLE.sub('', clause).split() if any(c.isalnum() for c in w)]
     words = words or [w for w in text.split() if any(c.isalnum() for c in w)] or text.split()
     title = ''
@@ -84,6 +87,8 @@ def derive_title(idea: str, *, max_chars: int = 60) -> str:
         if len(title) + len(word) + 1 > max_chars:
             break
         title = f'{title} {word}'.strip()
+    while ' ' in title and title.rsplit(' ', 1)[1].casefold() in _DANGLING:  # cut at "… neighbours for"
+        title = title.rsplit(' ', 1)[0]
     title = title or ''.join(words)[: min(max_chars, _WIDE_TITLE)] or idea.strip()[:max_chars]
     if measure(title) > 2 * _WIDE_TITLE and measure(title) > len(title):  # one long run of wide characters
         title = title[:_WIDE_TITLE]

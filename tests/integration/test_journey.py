@@ -217,6 +217,9 @@ def test_titles_are_short_and_deterministic() -> None:
     assert projects.derive_title(FOOT['idea']) == 'Équipe de foot amateur'
     assert projects.derive_title(IDEAS[3]['idea']).startswith('Internal tool for a bakery')
     assert all(len(projects.derive_title(i['idea'])) <= 60 for i in IDEAS)
+    # a head of one bare noun keeps what follows it, cut at a word that is not left dangling
+    camping = 'A marketplace where campers rent gear from their neighbours for a weekend.'
+    assert projects.derive_title(camping) == 'Marketplace where campers rent gear from their neighbours'
 
 
 async def test_interview_guides_the_founder(session_factory) -> None:
