@@ -26,6 +26,7 @@ from core.events import BuildEvent, DocumentationUpdated, Escalated, Healing, Sl
 from core.journey import change_requests as changes
 from core.journey import fast_path, flow, gates, interview, onboarding, plans, projects
 from core.journey.brief import latest
+from core.language import JAPANESE, detect
 from core.models import BuildJob, Tier, User
 from core.services import Services
 from core.stacks import STACK_TEXT, STDLIB
@@ -33,7 +34,15 @@ from jobs import worker
 
 
 def default_answers(idea: str, must_have: str | None = None) -> dict[str, str]:
-    """Plausible interview answers built from the idea itself (the demo has no founder to ask)."""
+    """Plausible interview answers built from the idea itself (the demo has no founder to ask), in its language."""
+    if detect(idea) == JAPANESE:
+        return {
+            'target_user': '小さなチーム',
+            'problem': '今は手作業で、毎週何時間も失っている',
+            'must_have': must_have or f'{projects.derive_title(idea)}、顧客リスト、リマインダー',
+            'constraints': 'スマホで使えて、安く運用できる',
+            'success': '1か月後に毎週10人が使っている',
+        }
     text = idea.strip().rstrip('.')
     parts = re.split(r'\s+(?:for|pour)\s+', text, maxsplit=1)
     core = re.sub(r'^(?:an?|the|un|une|le|la)\s+', '', parts[0], flags=re.IGNORECASE)
