@@ -33,13 +33,14 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from core.stream_pipe import pipe
+
 log = logging.getLogger(__name__)
 
 DEFAULT_PORTS = frozenset({80, 443})
 HEAD_LIMIT = 16 * 1024  # a request line and headers; longer is refused (431)
 HEAD_TIMEOUT_S = 30.0
 CONNECT_TIMEOUT_S = 15.0
-CHUNK = 65536
 MAX_CONNECTIONS = 64  # per sandbox: a runaway loop cannot exhaust the host's sockets
 REPEAT_QUIET_S = 10.0  # the same refusal is said again to the same sandbox only after this long
 ALLOWLIST_TTL_S = 5.0  # the admin's edits apply within this long without a database read per request
@@ -251,7 +252,7 @@ class Listener:
                 writer.write(b'HTTP/1.1 200 Connection established\r\n\r\n')
             else:
                 up_writer.write(request.forwarded_head())
-            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+            await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
         finally:
             up_writer.close()
 
@@ -335,18 +336,6 @@ async def _answer(writer: asyncio.StreamWriter, status: int, words: str) -> None
     )
     with contextlib.suppress(OSError):
         await writer.drain()
-
-
-async def _pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-    """Copy until EOF, then half-close dst; on a reset, close dst so the other direction ends too."""
-    try:
-        while data := await src.read(CHUNK):
-            dst.write(data)
-            await dst.drain()
-        if dst.can_write_eof():
-            dst.write_eof()
-    except OSError:
-        dst.close()
 
 
 def _bound_socket(directory: Path, name: str, owner: int | None) -> socket.socket:

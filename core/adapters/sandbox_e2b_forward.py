@@ -18,6 +18,8 @@ import logging
 import ssl
 from urllib.parse import urlsplit
 
+from core.stream_pipe import pipe
+
 log = logging.getLogger(__name__)
 MAX_HEAD = 64 * 1024
 DROP = {'host', 'connection', 'keep-alive', 'proxy-connection'}
@@ -64,7 +66,7 @@ class Forwarder:
             context = ssl.create_default_context() if self.tls else None
             up_reader, upstream_writer = await asyncio.open_connection(self.host, self.port, ssl=context)
             upstream_writer.write(self._rewrite(head))
-            await asyncio.gather(_pipe(reader, upstream_writer), _pipe(up_reader, writer))
+            await asyncio.gather(pipe(reader, upstream_writer), pipe(up_reader, writer))
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError) as error:
             log.debug('preview forward ended: %s', error)
         finally:
@@ -80,14 +82,3 @@ class Forwarder:
         host = self.host if self.port == default_port else f'{self.host}:{self.port}'
         added = [f'{name}: {value}' for name, value in self.headers.items()]
         return '\r\n'.join([lines[0], f'Host: {host}', *kept, *added, 'Connection: close', '', '']).encode('latin-1')
-
-
-async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-    try:
-        while chunk := await source.read(65536):
-            sink.write(chunk)
-            await sink.drain()
-    finally:
-        if sink.can_write_eof():
-            with contextlib.suppress(OSError):
-                sink.write_eof()

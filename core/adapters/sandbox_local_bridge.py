@@ -23,8 +23,8 @@ import os
 from collections.abc import Callable
 
 from core.ports import SandboxError
+from core.stream_pipe import pipe
 
-CHUNK = 65536
 CONNECT_TIMEOUT_S = 5.0
 
 OpenSocket = Callable[[], int]  # returns an O_PATH fd of the app's socket; raises SandboxError/OSError
@@ -75,7 +75,7 @@ class HostBridge:
                 return
             up_reader, up_writer = upstream
             try:
-                await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+                await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
             finally:
                 up_writer.close()
         finally:
@@ -95,15 +95,3 @@ class HostBridge:
             return None
         finally:
             os.close(fd)
-
-
-async def _pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-    """Copy until EOF, then half-close dst; on a reset, close dst so the other direction ends too."""
-    try:
-        while data := await src.read(CHUNK):
-            dst.write(data)
-            await dst.drain()
-        if dst.can_write_eof():
-            dst.write_eof()
-    except OSError:
-        dst.close()
