@@ -22,7 +22,7 @@ from core.models import User as Account
 from core.pacing import allowance_for
 from core.services import Services
 from jobs.demo import founder_flow
-from tests.ui.conftest import PASSWORD, log_in, log_out
+from tests.ui.conftest import log_in, log_out, sign_up
 from tests.ui.test_versions_ui import founder_with_versions
 
 PAGES = ('/admin', '/admin/models', '/admin/tiers', '/admin/flags', '/admin/system')
@@ -37,14 +37,6 @@ def no_build_workers(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def services() -> Services:
     return app.state.services
-
-
-async def sign_up(user: User, email: str) -> None:
-    await user.open('/signup')
-    user.find('Email').type(email)
-    user.find('Password').type(PASSWORD)
-    user.find(marker='signup-button').click()
-    await user.should_see('Your projects', retries=WAIT)
 
 
 async def admin_and_founder(user: User) -> None:

@@ -20,7 +20,7 @@ from core.models import BuildJob, Project
 from core.models import User as Account
 from core.services import Services
 from tests.fixtures import recorded_build as rec
-from tests.ui.conftest import PASSWORD, log_out
+from tests.ui.conftest import log_out, sign_up
 from ui.components import clock
 from ui.components.activity_feed import MAX_ENTRIES, ActivityFeed
 
@@ -29,15 +29,6 @@ from ui.components.activity_feed import MAX_ENTRIES, ActivityFeed
 def no_build_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     # The recorded jobs are rows written by the test: no worker of the app may pick them up.
     monkeypatch.setenv('WORKER_CONCURRENCY', '0')
-
-
-async def sign_up(user: User, email: str) -> None:
-    # conftest's helper with more patience: the first sign-up of a session also warms up argon2 and the app.
-    await user.open('/signup')
-    user.find('Email').type(email)
-    user.find('Password').type(PASSWORD)
-    user.find(marker='signup-button').click()
-    await user.should_see('Your projects', retries=50)
 
 
 def services() -> Services:

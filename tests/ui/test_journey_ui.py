@@ -22,7 +22,7 @@ from core.models import BuildJob, Project
 from core.models import User as Account
 from core.ports import LLMError, LLMReply
 from core.services import Services
-from tests.ui.conftest import PASSWORD
+from tests.ui.conftest import sign_up
 
 IDEA = 'A booking tool for independent dog groomers so clients can pick a slot and pay a deposit.'
 ANSWERS = {
@@ -38,15 +38,6 @@ WAIT = 80  # retries of 0.1 s while the model or the database works (a wait, not
 @pytest.fixture(autouse=True)
 def no_build_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv('WORKER_CONCURRENCY', '0')
-
-
-async def sign_up(user: User, email: str) -> None:
-    """The conftest helper, patient with password hashing on a busy machine."""
-    await user.open('/signup')
-    user.find('Email').type(email)
-    user.find('Password').type(PASSWORD)
-    user.find(marker='signup-button').click()
-    await user.should_see('Your projects', retries=WAIT)
 
 
 def services() -> Services:

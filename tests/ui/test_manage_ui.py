@@ -18,7 +18,7 @@ from core.models import BuildJob, Project
 from core.models import User as Account
 from core.services import Services
 from tests.fakes.smtp_sink import SmtpSink
-from tests.ui.conftest import PASSWORD, log_in, log_out
+from tests.ui.conftest import PASSWORD, log_in, log_out, sign_up
 
 WAIT = 100
 NEW_PASSWORD = 'a brand new passphrase 42'
@@ -42,14 +42,6 @@ async def smtp(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SmtpSink]:
 
 def services() -> Services:
     return app.state.services
-
-
-async def sign_up(user: User, email: str) -> None:
-    await user.open('/signup')
-    user.find('Email').type(email)
-    user.find('Password').type(PASSWORD)
-    user.find(marker='signup-button').click()
-    await user.should_see('Your projects', retries=WAIT)
 
 
 async def founder_with_project(user: User, db, title: str = 'Dog walking app') -> tuple[Account, Project]:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from core.builds.readiness import record_readiness
 from core.models import BuildJob, Project
 from core.models import User as Account
 from tests.fakes.memory_sandbox import MemorySandbox
-from tests.ui.conftest import PASSWORD
+from tests.ui.conftest import sign_up
 
 PLANTED = 'sk-live-4eC39HqLyjWDarjtT1zdp7dc'
 WORKSPACE = {
@@ -26,15 +26,6 @@ WORKSPACE = {
 def no_build_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     # The build row is written by the test: no worker of the app may pick it up.
     monkeypatch.setenv('WORKER_CONCURRENCY', '0')
-
-
-async def sign_up(user: User, email: str) -> None:
-    # conftest's helper with more patience: the first sign-up of a session also warms up argon2 and the app.
-    await user.open('/signup')
-    user.find('Email').type(email)
-    user.find('Password').type(PASSWORD)
-    user.find(marker='signup-button').click()
-    await user.should_see('Your projects', retries=50)
 
 
 async def founder_with_ready_build(user: User, db, *, report: bool) -> Project:  # type: ignore[no-untyped-def]

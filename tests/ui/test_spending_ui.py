@@ -27,7 +27,7 @@ from core.models import BuildJob, Project
 from core.models import User as Account
 from core.ports import Usage
 from core.services import Services
-from tests.ui.conftest import PASSWORD, log_out
+from tests.ui.conftest import log_out, sign_up
 
 MODEL = 'claude-sonnet-4-5'
 DAILY_TOKENS = (60_000_000 - 31_200) // 28
@@ -48,15 +48,6 @@ class Arranged:
 
 def services() -> Services:
     return app.state.services
-
-
-async def sign_up(user: User, email: str) -> None:
-    # conftest's helper with more patience: the first sign-up of a session also warms up argon2 and the app.
-    await user.open('/signup')
-    user.find('Email').type(email)
-    user.find('Password').type(PASSWORD)
-    user.find(marker='signup-button').click()
-    await user.should_see('Your projects', retries=50)
 
 
 async def spend(db, owner: Account, project: Project, job: BuildJob | None, at: datetime, used: Usage) -> None:  # type: ignore[no-untyped-def]
