@@ -5,14 +5,16 @@ browser cookie), so it survives a restart. Pages call `page_user` and return its
 is not a user: a redirect to the login page, or a refusal for non-admins.
 
 Signing in gives the browser a new storage id (`/login/complete`), so a cookie planted before the login
-does not ride into the signed-in session. A page of a signed-in user listens on `accounts.ended_topic`:
-a suspension sends it to the login page.
+does not ride into the signed-in session. A page of a signed-in user listens on `accounts.ended_topic` and on
+its browser's topic: a suspension, or a logout in another tab of the same browser, sends it to the login page.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 import uuid
@@ -30,6 +32,7 @@ from core.models import User
 from core.services import Services
 from ui import palette
 
+log = logging.getLogger(__name__)
 PUBLIC_PATHS = ('/login', '/signup')
 PENDING = 'pending_sign_in'  # in the storage of the browser id being replaced: who signs in, and the ticket's hash
 PENDING_SECONDS = 60.0
@@ -52,21 +55,56 @@ async def page_user(svc: Services, path: str) -> User | RedirectResponse:
         async with svc.sessions() as session:
             entry = '/login' if await accounts.has_accounts(session) else '/signup'
         return RedirectResponse(f'{entry}?next={quote(path)}', status_code=303)
-    _end_on_suspension(svc, ui.context.client, user.id)
+    _end_with_session(svc, ui.context.client, user.id)
     return user
 
 
-def _end_on_suspension(svc: Services, client: Client, user_id: uuid.UUID) -> None:
-    """Send this page to the login page when its account is suspended (the notifier carries the news from
-    whichever process suspended it); the task ends with the page."""
+def _end_with_session(svc: Services, client: Client, user_id: uuid.UUID) -> None:
+    """Send this page to the login page when its account is suspended or its browser logs out in another tab
+    (the notifier carries the news from whichever process it happened in); the task ends with the page."""
     task = background_tasks.create(_watch(svc, client, user_id), name=f'sessions of {user_id}')
     client.on_delete(lambda: task.cancel())
 
 
 async def _watch(svc: Services, client: Client, user_id: uuid.UUID) -> None:
-    if await until_ended(svc, user_id) and _signed_in_as(user_id):  # a tab signed in as someone else is theirs
+    browser = _browser_topic(client)
+    suspended = asyncio.ensure_future(until_ended(svc, user_id))
+    signed_out = asyncio.ensure_future(_until_signed_out(svc, browser, user_id)) if browser else None
+    watches = [w for w in (suspended, signed_out) if w is not None]
+    try:
+        done, _ = await asyncio.wait(watches, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for watch in watches:
+            watch.cancel()
+    # after a suspension, a tab whose browser has since signed in as someone else is theirs now
+    leave = (_true(suspended, done) and _signed_in_as(user_id)) or _true(signed_out, done)
+    if leave:
         with client:  # a background task has no page context of its own
             ui.navigate.to('/login')
+
+
+def _true(watch: asyncio.Future[bool] | None, done: set[asyncio.Future[bool]]) -> bool:
+    return watch in done and watch is not None and watch.exception() is None and watch.result()
+
+
+async def _until_signed_out(svc: Services, topic: str, user_id: uuid.UUID) -> bool:
+    """Returns True once this browser's session no longer holds `user_id` (a logout in another of its tabs is
+    announced on the browser's topic), False when the notifier shuts down first."""
+    listener = await svc.notifier.listen(topic)
+    try:
+        while _signed_in_as(user_id):
+            await listener.wait()
+            if listener.closed:
+                return False
+        return True
+    finally:
+        await listener.close()
+
+
+def _browser_topic(client: Client) -> str | None:
+    """The notifier topic of this page's browser session (a digest: the session id itself stays a secret)."""
+    browser_id = client.request.session.get('id') if 'session' in client.request.scope else None
+    return f'browser:{hashlib.sha256(browser_id.encode()).hexdigest()[:32]}:signed-out' if browser_id else None
 
 
 async def until_ended(svc: Services, user_id: uuid.UUID) -> bool:
@@ -145,12 +183,19 @@ def _redeem(pending: object, ticket: str) -> str | None:
 
 
 async def sign_out() -> None:
-    """Ends the session and revokes the founder's preview links (issue 29)."""
+    """Ends the session, revokes the founder's preview links (issue 29) and sends this browser's other tabs to
+    the login page."""
     session = _page_storage()
     user_id = session.get('user_id')
     session.clear()
+    svc: Services = app.state.services
     if user_id:
-        await revoke_user_previews(app.state.services.sessions, uuid.UUID(user_id))
+        await revoke_user_previews(svc.sessions, uuid.UUID(user_id))
+    if topic := _browser_topic(ui.context.client):
+        try:
+            await svc.events.announce(topic)
+        except Exception:  # noqa: BLE001 — the session is cleared; the other tabs' next action is refused
+            log.warning('could not tell the other tabs of a logout', exc_info=True)
     ui.navigate.to('/login')
 
 

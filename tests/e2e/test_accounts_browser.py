@@ -1,4 +1,5 @@
-"""A founder signs up, logs out and back in, in a real Chromium; the session survives a restart."""
+"""A founder signs up, logs out (the browser's other tab follows) and back in, in a real Chromium; the session
+survives a restart."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ PASSWORD = 'correct horse battery'
 
 
 async def test_sign_up_see_dashboard_log_out_and_back_in(live_app: LiveApp, browser: Browser, tmp_path: Path) -> None:
-    page = await browser.new_page()
+    context = await browser.new_context()
+    page = await context.new_page()
     await page.goto(f'{live_app.url}/')  # a fresh install: nobody to log in as, so the door is sign-up
     await expect(page.get_by_role('heading', name='Create your account')).to_be_visible()
     await page.get_by_label('Email').fill('ada@example.com')
@@ -23,9 +25,15 @@ async def test_sign_up_see_dashboard_log_out_and_back_in(live_app: LiveApp, brow
     await expect(page.get_by_text('No projects yet')).to_be_visible()
     await page.screenshot(path=str(tmp_path / 'dashboard.png'))
 
+    other_tab = await context.new_page()  # the same browser: one session
+    await other_tab.goto(f'{live_app.url}/projects/new')
+    await expect(other_tab.get_by_text('What do you want to build?')).to_be_visible()
     await page.get_by_role('button').filter(has_text='account_circle').click()
     await page.get_by_text('Log out').click()
     await expect(page.get_by_role('button', name='Log in')).to_be_visible()
+    # the other tab follows by itself: nothing of the founder's stays on screen after a logout
+    await expect(other_tab.get_by_role('button', name='Log in')).to_be_visible()
+    await other_tab.close()
     await page.get_by_label('Email').fill('ada@example.com')
     await page.get_by_label('Password').fill(PASSWORD)
     await page.get_by_label('Password').press('Enter')
