@@ -99,7 +99,9 @@ async def run_demo(
         summary['brief'] = await _brief_summary(services, project_id)
         summary['assumptions'] = summary['brief']['assumptions']
         if change and final.state == 'READY':
-            summary['iteration'] = await _iterate(services, user, project_id, change, timeout)
+            summary['iteration'] = iteration = await _iterate(services, user, project_id, change, timeout)
+            # the contract's plain keys at the top too (the first version's own figures stay as they are)
+            summary['alignment'], summary['changelog'] = iteration.get('alignment'), iteration.get('changelog')
         summary['readiness'] = await _readiness(services, user, project_id)
         summary['checks'] = await _checks(services, final.id)
         summary['stack'] = stack

@@ -30,13 +30,16 @@ def demo(tmp_path: Path, *args: str) -> dict[str, Any]:
     return json.loads(run.stdout)
 
 
-def test_an_idea_reaches_a_verified_first_version(tmp_path: Path) -> None:
-    summary = demo(tmp_path, '--idea', GROOMER)
+def test_an_idea_reaches_a_verified_first_version_then_a_change_makes_the_next(tmp_path: Path) -> None:
+    summary = demo(tmp_path, '--idea', GROOMER, '--change', 'Add a page for client reviews')
     assert (summary['state'], summary['version'], summary['preview_ok']) == ('READY', 'v0.1', True)
     assert summary['sleeps'] == 0 and summary['wakes'] == 0 and summary['escalation'] is None
     assert summary['brief']['features'] and summary['checks']
     assert all(check['passed'] and check['ran'] for check in summary['checks']), summary['checks']
     assert {check['feature'] for check in summary['checks']} == set(summary['brief']['features'])
+    assert (summary['iteration']['state'], summary['iteration']['version']) == ('READY', 'v0.2')
+    assert summary['alignment']['band'] == 'scope_creep'  # a new page is outside the MVP's scope
+    assert 'Add a page for client reviews' in summary['changelog']['summary']
 
 
 def test_a_japanese_idea_is_briefed_in_japanese_throughout(tmp_path: Path) -> None:
