@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from nicegui.testing import User
 from sqlmodel import SQLModel
 
 from core import models  # noqa: F401  (registers tables)
@@ -15,6 +16,20 @@ from core.db import make_engine, make_session_factory
 from tests.services import drop_postgres_database, fresh_postgres_database
 
 os.environ.setdefault('OFFLINE_PACE_SECONDS', '0')
+PATIENT_RETRIES = 30  # × 0.1 s
+
+
+@pytest.fixture(autouse=True)
+def patient_simulated_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NiceGUI's simulated user looks for a text for 0.3 s unless told otherwise; on a busy 2-core CI machine a
+    page's answer (a database write, a password hash) can take longer. How long a test waits, not an assertion
+    of speed: a test that passes returns as soon as the text is there."""
+    look = User.should_see
+
+    async def should_see(self: User, *args: object, retries: int = PATIENT_RETRIES, **kwargs: object) -> None:
+        await look(self, *args, retries=retries, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(User, 'should_see', should_see)
 
 
 @pytest.fixture
