@@ -6,8 +6,14 @@ and a newer build of the project). Everything under it is served with `Content-S
 so the generated app runs in an opaque origin: it cannot read the founder's session or call the app's
 pages as them.
 
-Bodies stream both ways (the generated app's HTML and CSS, whose absolute links are rewritten, are the
-only ones read whole), capped at PREVIEW_MAX_BODY_MB: a larger request gets 413, a larger response 502.
+Because that origin is opaque, the app's own module scripts and fetches are cross-origin requests: responses
+allow any origin and preflights are answered here (the grant is the token in the path; no cookie passes), and
+every page gets a storage stand-in first (ui/preview_shim.py). The app's URLs are moved under the prefix by
+ui/preview_rebase.py (`X-Forwarded-Prefix` tells apps that honour it); its WebSockets go through
+ui/preview_socket.py.
+
+Bodies stream both ways (HTML and CSS, and a Vite dev server's JavaScript, are read whole to be rewritten),
+capped at PREVIEW_MAX_BODY_MB: a larger request gets 413, a larger response 502.
 Paths with control characters or `..` get 400. Every response is built for its request (a shared
 response object once carried another request's `content-encoding`), and hop-by-hop and
 server-identifying headers (`Server`, `X-Powered-By`) are dropped both ways.

@@ -36,6 +36,9 @@ class FakeApp(BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
 
     def do_GET(self) -> None:  # noqa: N802
+        if self.path.startswith('/prefix'):  # what the app is told its prefix is
+            self._answer(self.headers.get('X-Forwarded-Prefix', 'none').encode())
+            return
         if self.path.startswith('/huge'):
             self._answer(b'x' * 16, extra={'Content-Length': str(CAP + 1)}, length=False)
             return
@@ -195,3 +198,30 @@ async def test_each_not_found_is_its_own_response(user: User) -> None:
                                               headers={'Accept-Encoding': 'gzip'})  # fmt: skip
         assert response.status_code == 404  # httpx would have failed decoding a plain body sent as gzip
         assert 'content-encoding' not in response.headers and 'Not found' in response.text
+
+
+async def test_the_apps_own_requests_pass_cors_and_the_prefix_is_the_proxys_word(
+    user: User, db: Any, upstream: str
+) -> None:  # type: ignore[no-untyped-def]
+    job = await running_preview(user, db, upstream)
+    link = await capability_url(user, job)
+    prefix = link.split('://', 1)[-1].split('/', 1)[-1] if '://' in link else link.lstrip('/')
+    told = await user.http_client.get(f'{link}prefix', headers={'X-Forwarded-Prefix': '/elsewhere'})
+    assert told.text == '/' + prefix.rstrip('/')  # the browser's own header is dropped, the proxy's is sent
+    assert told.headers['access-control-allow-origin'] == '*'  # the app's opaque origin reads its own answers
+    preflight = await user.http_client.request(
+        'OPTIONS',
+        f'{link}api',
+        headers={
+            'Origin': 'null',
+            'Access-Control-Request-Method': 'PUT',
+            'Access-Control-Request-Headers': 'content-type',
+        },
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers['access-control-allow-methods'] == 'PUT'
+    assert preflight.headers['access-control-allow-headers'] == 'content-type'
+    forged = await user.http_client.request(
+        'OPTIONS', link.replace('/t/', '/t/x'), headers={'Origin': 'null', 'Access-Control-Request-Method': 'PUT'}
+    )
+    assert forged.status_code == 404  # a preflight is answered only under a valid link
