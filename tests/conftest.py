@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from nicegui.testing import User
+from nicegui.testing.general_fixtures import get_path_to_main_file
+from nicegui.testing.user_simulation import user_simulation
 from sqlmodel import SQLModel
 
 from core import models  # noqa: F401  (registers tables)
@@ -30,6 +32,17 @@ def patient_simulated_user(monkeypatch: pytest.MonkeyPatch) -> None:
         await look(self, *args, retries=retries, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(User, 'should_see', should_see)
+
+
+@pytest.fixture
+async def user(caplog: pytest.LogCaptureFixture, request: pytest.FixtureRequest) -> AsyncIterator[User]:
+    """NiceGUI's simulated user, failing on ERROR logs only after the app has shut down: NiceGUI's own fixture
+    fails inside the app's lifespan, which then never stops, and every later test in that worker errors with
+    'NiceGUI has already been started' (one flaky page turned into 24 errors in a CI run)."""
+    async with user_simulation(main_file=get_path_to_main_file(request)) as simulated:
+        yield simulated
+    if any(record.levelname == 'ERROR' for record in caplog.get_records('call')):
+        pytest.fail('There were unexpected ERROR logs.', pytrace=False)
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from core.builds.preview import revoke_user_previews
 from core.errors import InvalidInput
 from core.models import User
 from core.services import Services
-from ui import palette
+from ui import page_route, palette
 
 log = logging.getLogger(__name__)
 PUBLIC_PATHS = ('/login', '/signup')
@@ -228,7 +228,7 @@ def register(svc: Services) -> None:
     app.on_shutdown(lambda: accounts.set_announcer(None))
     app.add_api_route('/login/complete', complete_sign_in, methods=['GET'], include_in_schema=False)
 
-    @ui.page('/login', title='Log in · Cofounder')
+    @page_route.page('/login', title='Log in · Cofounder')
     async def login_page(request: Request, next: str = '/') -> None:  # noqa: A002 - the query parameter is called next
         address = request.client.host if request.client else None
         with _card('Log in'):
@@ -254,7 +254,7 @@ def register(svc: Services) -> None:
                 ui.link('Create an account', f'/signup?next={quote(next)}')
             ui.link('Forgot password?', '/forgot').classes('text-sm').mark('forgot-link')
 
-    @ui.page('/signup', title='Sign up · Cofounder')
+    @page_route.page('/signup', title='Sign up · Cofounder')
     async def signup_page(next: str = '/') -> None:  # noqa: A002
         with _card('Create your account'):
             email = ui.input('Email').props('type=email autocomplete=username autofocus').classes('w-full')

@@ -11,6 +11,7 @@ from core import api_tokens
 from core.errors import CofounderError
 from core.models import User
 from core.services import Services
+from ui import page_route
 
 ABOUT = (
     'Tokens let your scripts and other tools follow your builds through the API (/api/v1, documented at '
@@ -91,7 +92,7 @@ def register(svc: Services) -> None:
     """`/account/tokens`: the section on a page of its own (the account page, ui/pages/account.py, hosts it too)."""
     from ui import auth
 
-    @ui.page('/account/tokens', title='API tokens · Cofounder')
+    @page_route.page('/account/tokens', title='API tokens · Cofounder')
     async def tokens_page() -> object:
         user = await auth.page_user(svc, '/account/tokens')
         if not isinstance(user, User):

@@ -11,7 +11,7 @@ from core.errors import CofounderError
 from core.mail import MailServer
 from core.models import User
 from core.services import Services
-from ui import auth, theme
+from ui import auth, page_route, theme
 from ui.components.api_tokens import api_tokens_section
 
 NO_MAIL = (
@@ -21,7 +21,7 @@ NO_MAIL = (
 
 
 def register(svc: Services) -> None:
-    @ui.page('/account', title='Your account · Cofounder')
+    @page_route.page('/account', title='Your account · Cofounder')
     async def account_page(request: Request):  # type: ignore[no-untyped-def]
         user = await auth.page_user(svc, '/account')
         if not isinstance(user, User):
@@ -34,7 +34,7 @@ def register(svc: Services) -> None:
             await api_tokens_section(svc, user)
         return None
 
-    @ui.page('/forgot', title='Forgot your password · Cofounder')
+    @page_route.page('/forgot', title='Forgot your password · Cofounder')
     async def forgot_page() -> None:
         forgot_form(svc)
 

@@ -8,12 +8,13 @@ from nicegui import ui
 from core import flags
 from core.models import User
 from core.services import Services
+from ui import page_route
 from ui.components.admin_audit import AuditLog
 from ui.components.admin_frame import admin_frame, admin_user, attempt
 
 
 def register(svc: Services) -> None:
-    @ui.page('/admin/flags', title='Admin · Feature flags · Cofounder')
+    @page_route.page('/admin/flags', title='Admin · Feature flags · Cofounder')
     async def flags_page():  # type: ignore[no-untyped-def]
         actor = await admin_user(svc, '/admin/flags')
         if not isinstance(actor, User):

@@ -9,6 +9,7 @@ from core import admin_models, tiers_admin
 from core.admin_settings import global_default_model
 from core.models import Tier, User
 from core.services import Services
+from ui import page_route
 from ui.components.admin_audit import AuditLog
 from ui.components.admin_frame import admin_frame, admin_user, attempt, when
 
@@ -17,7 +18,7 @@ ROLES_NOTE = ('builder: the agent that writes the app · journey: interview, bri
 
 
 def register(svc: Services) -> None:
-    @ui.page('/admin/models', title='Admin · Models · Cofounder')
+    @page_route.page('/admin/models', title='Admin · Models · Cofounder')
     async def models_page():  # type: ignore[no-untyped-def]
         actor = await admin_user(svc, '/admin/models')
         if not isinstance(actor, User):

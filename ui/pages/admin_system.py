@@ -21,6 +21,7 @@ from core.admin_settings import (
 )
 from core.models import User
 from core.services import Services
+from ui import page_route
 from ui.components.admin_audit import AuditLog
 from ui.components.admin_frame import admin_frame, admin_user, attempt, when
 
@@ -35,7 +36,7 @@ HEALTH_NAMES = {
 
 
 def register(svc: Services) -> None:
-    @ui.page('/admin/system', title='Admin · System · Cofounder')
+    @page_route.page('/admin/system', title='Admin · System · Cofounder')
     async def system_page():  # type: ignore[no-untyped-def]
         actor = await admin_user(svc, '/admin/system')
         if not isinstance(actor, User):

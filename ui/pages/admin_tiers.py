@@ -9,6 +9,7 @@ from core import tiers_admin
 from core.errors import CofounderError
 from core.models import Tier, User
 from core.services import Services
+from ui import page_route
 from ui.components.admin_audit import AuditLog
 from ui.components.admin_frame import admin_frame, admin_user, dollars
 
@@ -24,7 +25,7 @@ FIELDS = (  # form field → label
 
 
 def register(svc: Services) -> None:
-    @ui.page('/admin/tiers', title='Admin · Tiers and budgets · Cofounder')
+    @page_route.page('/admin/tiers', title='Admin · Tiers and budgets · Cofounder')
     async def tiers_page():  # type: ignore[no-untyped-def]
         actor = await admin_user(svc, '/admin/tiers')
         if not isinstance(actor, User):

@@ -17,6 +17,7 @@ from core.builds.states import ENTERED_AT, BuildState
 from core.errors import CofounderError
 from core.models import BuildJob, Project, User
 from core.services import Services
+from ui import page_route
 from ui.components.admin_audit import AuditLog
 from ui.components.admin_frame import admin_frame, admin_user, attempt, dollars, utc, when
 
@@ -25,7 +26,7 @@ WAITING = {BuildState.NEEDS_INPUT.value: 'Waiting for the founder’s decision',
 
 
 def register(svc: Services) -> None:
-    @ui.page('/admin', title='Admin · Cofounder')
+    @page_route.page('/admin', title='Admin · Cofounder')
     async def users_page():  # type: ignore[no-untyped-def]
         actor = await admin_user(svc, '/admin')
         if not isinstance(actor, User):

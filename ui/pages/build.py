@@ -17,7 +17,7 @@ from core.errors import CofounderError
 from core.events import BuildDone, BuildEvent, StageChanged
 from core.models import BuildJob, Project, User
 from core.services import Services
-from ui import auth, live, theme
+from ui import auth, live, page_route, theme
 from ui.components.activity_feed import ActivityFeed
 from ui.components.agent_card import AgentCard
 from ui.components.budget_meter import BudgetMeter
@@ -273,7 +273,7 @@ def _no_build(svc: Services, user: User, project: Project) -> None:
 
 
 def register(svc: Services) -> None:
-    @ui.page('/projects/{project_id}/build', title='Build · Cofounder')
+    @page_route.page('/projects/{project_id}/build', title='Build · Cofounder')
     async def project_build_page(project_id: str):  # type: ignore[no-untyped-def]
         user = await auth.page_user(svc, f'/projects/{project_id}/build')
         if not isinstance(user, User):
@@ -297,7 +297,7 @@ def register(svc: Services) -> None:
                 await BuildView(svc, user, project, job).render()
         return None
 
-    @ui.page('/builds/{job_id}', title='Build · Cofounder')
+    @page_route.page('/builds/{job_id}', title='Build · Cofounder')
     async def build_page(job_id: str):  # type: ignore[no-untyped-def]
         user = await auth.page_user(svc, f'/builds/{job_id}')
         if not isinstance(user, User):

@@ -10,7 +10,7 @@ from core.journey.projects import archived_ids
 from core.models import User
 from core.services import Services
 from core.spending import SpendReport, spend_report
-from ui import auth, theme
+from ui import auth, page_route, theme
 from ui.components.journey_steps import next_step
 from ui.components.readiness import traffic_light
 from ui.components.spend_chart import SpendChart
@@ -20,7 +20,7 @@ ARTIFACT_LABELS = {'idea_brief': 'Idea Brief', 'mvp_scope': 'MVP scope', 'deploy
 
 
 def register(svc: Services) -> None:
-    @ui.page('/', title='Dashboard · Cofounder')
+    @page_route.page('/', title='Dashboard · Cofounder')
     async def dashboard_page():  # type: ignore[no-untyped-def]
         user = await auth.page_user(svc, '/')
         if not isinstance(user, User):

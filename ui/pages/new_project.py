@@ -9,7 +9,7 @@ from core.founder_text import measure
 from core.journey.projects import IDEA_MAX, IDEA_MIN, TOO_LONG, TOO_SHORT, create_project
 from core.models import User
 from core.services import Services
-from ui import auth, theme
+from ui import auth, page_route, theme
 from ui.components import fast_path
 
 PLACEHOLDER = (
@@ -30,7 +30,7 @@ def length_hint(text: str) -> tuple[str, str]:
 
 
 def register(svc: Services) -> None:
-    @ui.page('/projects/new', title='New project · Cofounder')
+    @page_route.page('/projects/new', title='New project · Cofounder')
     async def new_project_page():  # type: ignore[no-untyped-def]
         user = await auth.page_user(svc, '/projects/new')
         if not isinstance(user, User):

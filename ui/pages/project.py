@@ -21,7 +21,7 @@ from core.journey.gates import GATE_LABELS
 from core.models import BuildJob, Project, User
 from core.services import Services
 from core.spending import SpendReport, spend_report
-from ui import auth, theme
+from ui import auth, page_route, theme
 from ui.components.journey_steps import JourneySteps, journey_steps, next_step
 from ui.components.project_manage import archived_banner, manage_card
 from ui.components.readiness import readiness_section
@@ -245,7 +245,7 @@ def _project_body(svc: Services, user: User, project: Project, data: dict[str, A
 
 
 def register(svc: Services) -> None:
-    @ui.page('/projects/{project_id}', title='Project · Cofounder')
+    @page_route.page('/projects/{project_id}', title='Project · Cofounder')
     async def project_page(project_id: str):  # type: ignore[no-untyped-def]
         user = await auth.page_user(svc, f'/projects/{project_id}')
         if not isinstance(user, User):
@@ -277,7 +277,7 @@ def register_journey_page(
     """`/projects/{id}/<suffix>` for the project's owner (anyone else sees "not found"): back link, stepper and
     parked banner, then `page(...).render()` once the page is shown (the model may take a while)."""
 
-    @ui.page(f'/projects/{{project_id}}/{suffix}', title=f'{title} · Cofounder')
+    @page_route.page(f'/projects/{{project_id}}/{suffix}', title=f'{title} · Cofounder')
     async def journey_page(project_id: str):  # type: ignore[no-untyped-def]
         user = await auth.page_user(svc, f'/projects/{project_id}/{suffix}')
         if not isinstance(user, User):

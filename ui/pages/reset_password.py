@@ -8,10 +8,11 @@ from nicegui import ui
 from core import accounts, password_reset
 from core.errors import CofounderError
 from core.services import Services
+from ui import page_route
 
 
 def register(svc: Services) -> None:
-    @ui.page('/reset/{token}', title='Choose a new password · Cofounder')
+    @page_route.page('/reset/{token}', title='Choose a new password · Cofounder')
     async def reset_page(token: str) -> None:
         ui.query('body').classes('bg-slate-50 dark:bg-slate-900')
         with ui.column().classes('w-full items-center pt-16'):

@@ -16,7 +16,7 @@ from core.builds import versions
 from core.errors import CofounderError
 from core.models import BuildJob, Project, User
 from core.services import Services
-from ui import auth, theme
+from ui import auth, page_route, theme
 from ui.components.code_view import as_text, code_view, language_for
 from ui.pages.project import not_found, owned_build
 
@@ -128,7 +128,7 @@ def changelog_view(changes: versions.Changes) -> None:
 
 
 def register(svc: Services) -> None:
-    @ui.page('/builds/{job_id}/files', title='Files · Cofounder')
+    @page_route.page('/builds/{job_id}/files', title='Files · Cofounder')
     async def files_page(job_id: str, path: str = ''):  # type: ignore[no-untyped-def]
         user = await auth.page_user(svc, f'/builds/{job_id}/files')
         if not isinstance(user, User):
@@ -161,7 +161,7 @@ def register(svc: Services) -> None:
             FileBrowser(files, _first_file(files, posixpath.normpath(path) if path else ''))
         return None
 
-    @ui.page('/builds/{job_id}/changelog', title='Changelog · Cofounder')
+    @page_route.page('/builds/{job_id}/changelog', title='Changelog · Cofounder')
     async def changelog_page(job_id: str):  # type: ignore[no-untyped-def]
         user = await auth.page_user(svc, f'/builds/{job_id}/changelog')
         if not isinstance(user, User):
