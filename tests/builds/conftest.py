@@ -18,6 +18,9 @@ from tests.services import drop_postgres_database, fresh_postgres_database, requ
 
 IDEA = 'A booking tool for independent dog groomers so clients can pick a slot and pay a deposit.'
 MUST_HAVE = 'online booking calendar, deposit payment, SMS reminders, client pet profiles'
+# A whole build where the database is not what the test is about runs on SQLite only; full builds on Postgres:
+# test_offline_build's READY test, the housekeeping build, and every integration test of the core on both
+SQLITE_ONLY = pytest.mark.parametrize('database_url', ['sqlite'], indirect=True)
 
 
 def make_settings(data_dir: Path, **extra: object) -> Settings:

@@ -15,7 +15,7 @@ from core.journey import change_requests as changes
 from core.models import BuildJob, Tier, TimelineEvent, User
 from jobs import worker
 from jobs.demo import founder_flow
-from tests.builds.conftest import IDEA, MUST_HAVE, events_until_done
+from tests.builds.conftest import IDEA, MUST_HAVE, SQLITE_ONLY, events_until_done
 
 CHANGE = 'Add a waiting list page so clients can join when every slot of a day is booked'
 
@@ -30,6 +30,7 @@ async def first_version(svc) -> tuple[User, BuildJob]:  # type: ignore[no-untype
         return user, await session.get(BuildJob, job.id)  # type: ignore[return-value]
 
 
+@SQLITE_ONLY
 async def test_a_change_becomes_v0_2_with_only_what_was_asked(services) -> None:  # type: ignore[no-untyped-def]
     user, v1 = await first_version(services)
     assert v1.version_label == 'v0.1'
@@ -56,6 +57,7 @@ async def test_a_change_becomes_v0_2_with_only_what_was_asked(services) -> None:
     assert 'waiting list' in home.lower() and 'Online Booking Calendar' in home  # new page, old pages kept
 
 
+@SQLITE_ONLY
 async def test_a_vague_request_gets_a_question_and_the_iteration_limit_is_kept(services) -> None:  # type: ignore[no-untyped-def]
     user, v1 = await first_version(services)
     async with services.sessions() as session:

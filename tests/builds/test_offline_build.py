@@ -17,7 +17,7 @@ from core.journey.brief import latest
 from core.models import BuildJob, Project, TimelineEvent
 from jobs import worker
 from jobs.demo import founder_flow
-from tests.builds.conftest import IDEA, MUST_HAVE, events_until_done
+from tests.builds.conftest import IDEA, MUST_HAVE, SQLITE_ONLY, events_until_done
 
 
 def fetch(url: str) -> str:
@@ -77,6 +77,7 @@ async def test_kill_switch_refuses_new_builds_with_a_clear_message(services) -> 
             )
 
 
+@SQLITE_ONLY
 async def test_cancel_stops_the_agent_and_its_processes(services) -> None:  # type: ignore[no-untyped-def]
     services.llm.pace_seconds = 0.3  # type: ignore[attr-defined]  # slow enough to cancel mid-build
     user, project_id = await founder_flow(services, IDEA, MUST_HAVE)

@@ -19,7 +19,7 @@ from core.models import BuildJob
 from core.stacks import FASTAPI, VITE_REACT
 from jobs import worker
 from jobs.demo import _packages, choose_stack, founder_flow
-from tests.builds.conftest import events_until_done
+from tests.builds.conftest import SQLITE_ONLY, events_until_done
 from tests.services import require_npm
 
 IDEA = 'A booking tool for independent dog groomers so clients can pick a slot.'
@@ -31,8 +31,7 @@ def fetch(url: str) -> str:
         return response.read().decode()
 
 
-# The stack is the sandbox's business, not the database's: SQLite only (builds on Postgres: test_offline_build)
-@pytest.mark.parametrize('database_url', ['sqlite'], indirect=True)
+@SQLITE_ONLY  # the stack is the sandbox's business, not the database's
 @pytest.mark.parametrize(
     ('stack', 'packages'), [(FASTAPI, {'fastapi', 'uvicorn'}), (VITE_REACT, {'react', 'react-dom', 'vite'})]
 )

@@ -14,7 +14,7 @@ from core.builds.changelog import SKIPPED
 from core.events import StageChanged
 from core.journey import change_requests as changes
 from core.models import BuildJob, ProjectSnapshot
-from tests.builds.conftest import events_until_done
+from tests.builds.conftest import SQLITE_ONLY, events_until_done
 from tests.builds.test_iteration_build import CHANGE, first_version
 
 
@@ -26,6 +26,7 @@ async def workspace_files(svc, job: BuildJob) -> dict[str, bytes]:  # type: igno
     return {path: await sandbox.read_file(path) for path in sorted(paths)}
 
 
+@SQLITE_ONLY
 async def test_restoring_v0_1_makes_v0_3_with_its_files_and_keeps_v0_2(services) -> None:  # type: ignore[no-untyped-def]
     user, v1 = await first_version(services)
     async with services.sessions() as session:

@@ -20,9 +20,9 @@ async def test_the_resting_card_counts_down_and_the_build_wakes_on_its_own(brows
         services = build_services(app_settings(app))
         try:
             project_id = await plan_selected_project(services, 'rest@example.com')
-            # a tier whose days last 8 s, 200k tokens each (a build takes ~500k)
+            # a tier whose days last 8 s, 300k tokens each (a build takes ~500k): one rest, then the wake
             async with services.sessions() as session:
-                session.add(Tier(name='paced', label='Paced', token_allowance=3_000_000, daily_token_cap=200_000,
+                session.add(Tier(name='paced', label='Paced', token_allowance=3_000_000, daily_token_cap=300_000,
                                  day_seconds=8))  # fmt: skip
                 user = (await session.exec(select(User).where(User.email == 'rest@example.com'))).one()
                 user.tier, user.period_started_at = 'paced', utcnow()

@@ -20,7 +20,7 @@ from core.journey.dashboard import dashboard
 from core.models import BuildJob
 from jobs import worker
 from jobs.demo import founder_flow
-from tests.builds.conftest import IDEA, MUST_HAVE, database_url, events_until_done, services  # noqa: F401
+from tests.builds.conftest import IDEA, MUST_HAVE, SQLITE_ONLY, database_url, events_until_done, services  # noqa: F401
 from tests.fakes.memory_sandbox import MemorySandbox
 from tests.integration.test_journey import make_founder
 
@@ -35,6 +35,7 @@ def paste_fix(fix: str, files: dict[str, bytes], folder: Path) -> dict[str, byte
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob('*') if p.is_file()}
 
 
+@SQLITE_ONLY
 async def test_a_ready_build_stores_its_report_for_its_owner_only(services, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     user, project_id = await founder_flow(services, IDEA, MUST_HAVE)
     await worker.start(services)
