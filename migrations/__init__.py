@@ -25,6 +25,20 @@ def alembic_config(sync_url: str) -> Config:
 def upgrade(sync_url: str, revision: str = 'head') -> None:
     """Bring the database to `revision`; a no-op when it is already there."""
     command.upgrade(alembic_config(sync_url), revision)
+    if sync_url.startswith('sqlite'):
+        _write_ahead_log(sync_url)
+
+
+def _write_ahead_log(sync_url: str) -> None:
+    """WAL is a property of the file: set it here, before any server connects. Left to each connection's
+    first pragma, the switch waits for every other reader and fails as 'database is locked' when the app's
+    first connection races another process's (seen in CI)."""
+    engine = create_engine(sync_url)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql('PRAGMA journal_mode=WAL')
+    finally:
+        engine.dispose()
 
 
 def drift(sync_url: str) -> list[Any]:

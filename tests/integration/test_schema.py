@@ -51,3 +51,29 @@ def test_default_tiers_exist_right_after_migrating(empty_database: str) -> None:
     engine.dispose()
     assert {row[0] for row in rows} == {'bootstrapper', 'partner', 'cto_scale'}
     assert all(tokens > 0 and cost > 0 for _, tokens, cost in rows)  # each paced by tokens and dollars
+
+
+async def test_a_migrated_sqlite_file_is_in_wal_before_the_app_connects_so_its_first_connection_never_waits(
+    tmp_path: Path,
+) -> None:
+    """The app's first connection used to switch the file to WAL, which waits for every other reader: a reader
+    (another process arranging data) made it fail as 'database is locked'."""
+    import sqlite3
+
+    from core.db import make_engine
+
+    path = tmp_path / 'app.db'
+    upgrade(f'sqlite:///{path}')
+    reader = sqlite3.connect(path, isolation_level=None)
+    try:
+        assert reader.execute('PRAGMA journal_mode').fetchone() == ('wal',)
+        reader.execute('BEGIN')
+        reader.execute('SELECT count(*) FROM alembic_version').fetchone()  # a read transaction held open
+        engine = make_engine(f'sqlite+aiosqlite:///{path}')
+        try:
+            async with engine.connect() as conn:
+                assert (await conn.exec_driver_sql('SELECT count(*) FROM alembic_version')).scalar() == 1
+        finally:
+            await engine.dispose()
+    finally:
+        reader.close()
