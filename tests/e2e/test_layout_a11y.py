@@ -1,4 +1,4 @@
-"""Every journey page in a real Chromium against `python main.py`, at 390 px and 1280 px, light and dark (issue 25,
+"""Every journey page in a real Chromium against `python main.py`, at 390 px and 1280 px light, 1280 px dark (issue 25,
 items 6, 8 and 10): nothing scrolls sideways, no text is cut, axe-core finds no serious or critical violation;
 the header folds its links into a menu on a phone; a finished build keeps its docs in view; the Narrow hint does
 not cover its own error; and the second half of the journey works from the keyboard alone.
