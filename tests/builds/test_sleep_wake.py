@@ -77,7 +77,9 @@ async def test_a_build_sleeps_when_todays_budget_is_spent_and_wakes_on_its_own(s
     wakes = [e for e in events if isinstance(e, Waking)]
     assert len(sleeps) >= 1 and len(wakes) == len(sleeps) and set(slots_while_asleep) == {0}
     for slept, woke in zip(sleeps, wakes, strict=True):
-        assert slept.at < slept.wake_at <= woke.at  # woken by the scheduler at the refresh, not before
+        # woken by the scheduler at the refresh, not before (on a slow machine the day can end between the
+        # decision to sleep and the event's timestamp, so the wake time need not follow the event's)
+        assert slept.wake_at <= woke.at
         assert 'tokens' in slept.done_today and slept.reason
     states = [e.to_state for e in events if isinstance(e, StageChanged)]
     assert states[-1] == 'READY' and 'SLEEPING' in states

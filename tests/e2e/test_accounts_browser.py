@@ -34,6 +34,8 @@ async def test_sign_up_see_dashboard_log_out_and_back_in(live_app: LiveApp, brow
     # the other tab follows by itself: nothing of the founder's stays on screen after a logout
     await expect(other_tab.get_by_role('button', name='Log in')).to_be_visible()
     await other_tab.close()
+    # a fresh login page: the logout's own announce can reload this tab's page while the test types into it
+    await page.goto(f'{live_app.url}/login')
     await page.get_by_label('Email').fill('ada@example.com')
     await page.get_by_label('Password').fill(PASSWORD)
     await page.get_by_label('Password').press('Enter')
